@@ -1,0 +1,107 @@
+{#-
+  Staging parses every raw column from text, whatever the file format: typed
+  Parquet, all-text CSV and a user's own tables go through the same rules, and
+  a value that does not parse becomes null so the quarantine rule can see it.
+-#}
+
+{% macro as_text(expression) -%}
+    cast({{ expression }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
+
+{#- Trimmed text, with empty strings as null: exports write '' for missing. -#}
+{% macro raw_text(column_name) -%}
+    nullif(trim({{ as_text(column_name) }}), '')
+{%- endmacro %}
+
+
+{% macro parse_integer(expression) -%}
+    {{ dbt.safe_cast(expression, api.Column.translate_type('integer')) }}
+{%- endmacro %}
+
+
+{% macro parse_number(expression) -%}
+    {{ dbt.safe_cast(expression, dbt.type_numeric()) }}
+{%- endmacro %}
+
+
+{% macro parse_date(expression) -%}
+    {{ dbt.safe_cast(expression, 'date') }}
+{%- endmacro %}
+
+
+{% macro parse_boolean(expression) -%}
+    case
+        when lower({{ expression }}) in ('true', 't', '1', 'yes', 'y') then true
+        when lower({{ expression }}) in ('false', 'f', '0', 'no', 'n') then false
+    end
+{%- endmacro %}
+
+
+{#- Timestamps land in UTC without a zone. Text with an offset is converted;
+    text without one is taken as UTC (the session time zone is UTC). -#}
+{% macro parse_timestamp_utc(expression) -%}
+    {{ return(adapter.dispatch('parse_timestamp_utc', 'customer_intelligence')(expression)) }}
+{%- endmacro %}
+
+{% macro default__parse_timestamp_utc(expression) -%}
+    {{ dbt.safe_cast(expression, dbt.type_timestamp()) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_timestamp_utc(expression) -%}
+    timezone('UTC', try_cast({{ expression }} as timestamptz))
+{%- endmacro %}
+
+
+{% macro normalize_email(expression) -%}
+    lower(trim({{ expression }}))
+{%- endmacro %}
+
+
+{#- A normalised email is usable when it has one @ with text on both sides
+    and a dot in the domain; anything else is kept raw but not used as an id. -#}
+{% macro is_valid_email(normalized_expression) -%}
+    ({{ normalized_expression }} like '%_@_%._%' and {{ normalized_expression }} not like '%@%@%'
+        and {{ normalized_expression }} not like '% %')
+{%- endmacro %}
+
+
+{% macro digits_only(expression) -%}
+    {{ return(adapter.dispatch('digits_only', 'customer_intelligence')(expression)) }}
+{%- endmacro %}
+
+{% macro default__digits_only(expression) -%}
+    nullif(regexp_replace({{ expression }}, '[^0-9]', ''), '')
+{%- endmacro %}
+
+{% macro duckdb__digits_only(expression) -%}
+    nullif(regexp_replace({{ expression }}, '[^0-9]', '', 'g'), '')
+{%- endmacro %}
+
+{% macro postgres__digits_only(expression) -%}
+    nullif(regexp_replace({{ expression }}, '[^0-9]', '', 'g'), '')
+{%- endmacro %}
+
+
+{#- SHA-256 hex, the form ad platforms and CDPs match on. -#}
+{% macro sha256(expression) -%}
+    {{ return(adapter.dispatch('sha256', 'customer_intelligence')(expression)) }}
+{%- endmacro %}
+
+{% macro default__sha256(expression) -%}
+    sha2({{ expression }}, 256)
+{%- endmacro %}
+
+{% macro duckdb__sha256(expression) -%}
+    sha256({{ expression }})
+{%- endmacro %}
+
+
+{#- Mojibake (UTF-8 read as Latin-1) shows as Ã, Â or the replacement sign;
+    flag it rather than guess a repair. -#}
+{% macro has_encoding_issue(expression) -%}
+    coalesce(
+        {{ expression }} like '%Ã%' or {{ expression }} like '%Â%' or {{ expression }} like '%�%',
+        false
+    )
+{%- endmacro %}

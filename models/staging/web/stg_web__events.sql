@@ -1,0 +1,32 @@
+with
+
+base as (
+    select * from {{ ref('base_web__events') }}
+    where quarantine_reason is null
+),
+
+final as (
+    select
+        event_id,
+        raw_anonymous_id as anonymous_id,
+        raw_user_id as user_id,
+        raw_user_id is not null as is_logged_in,
+        lower(raw_event_name) as event_name,
+        occurred_at,
+        cast(occurred_at as date) as event_date,
+        raw_page_url as page_url,
+        raw_product_id as product_id,
+        lower(raw_search_term) as search_term,
+        raw_referrer as referrer,
+        lower(raw_utm_source) as utm_source,
+        lower(raw_utm_medium) as utm_medium,
+        lower(raw_utm_campaign) as utm_campaign,
+        lower(raw_device_type) as device_type,
+        raw_os as os,
+        raw_browser as browser,
+        upper(raw_country) as country_code,
+        raw_timezone as timezone
+    from base
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Customer intelligence warehouse: orchestration, validation, syncs and sample data."""

@@ -1,0 +1,9 @@
+-- The staging invariant: no raw row is lost. Returns the tables where
+-- raw rows differ from staged + quarantined rows.
+select
+    raw_table,
+    raw_rows,
+    staged_rows,
+    quarantined_rows
+from {{ ref('stg_audit__row_reconciliation') }}
+where not is_balanced
