@@ -3,19 +3,19 @@ with
 
 quarantined as (
     {%- for raw in raw_tables() %}
-    select
-        '{{ raw.source }}' as source_name,
-        '{{ raw.table }}' as table_name,
-        raw_key,
-        quarantine_reason,
-        quarantine_detail,
-        raw_values
-    from {{ ref(raw.staging_model | replace('stg_', 'base_', 1)) }}
-    where quarantine_reason is not null
-    {%- if not loop.last %}
+        select
+            '{{ raw.source }}' as source_name,
+            '{{ raw.table }}' as table_name,
+            raw_key,
+            quarantine_reason,
+            quarantine_detail,
+            raw_values
+        from {{ ref(raw.staging_model | replace('stg_', 'base_', 1)) }}
+        where quarantine_reason is not null
+        {%- if not loop.last %}
 
-    union all
-    {%- endif %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

@@ -3,20 +3,20 @@ with
 
 counts as (
     {%- for raw in raw_tables() %}
-    select
-        '{{ raw.source }}' as source_name,
-        '{{ raw.table }}' as table_name,
-        '{{ raw.staging_model }}' as staging_model,
-        (select count(*) from {{ source(raw.source, raw.table) }}) as raw_rows,
-        (select count(*) from {{ ref(raw.staging_model) }}) as staged_rows,
-        (
-            select count(*) from {{ ref('stg_audit__quarantine') }}
-            where source_name = '{{ raw.source }}' and table_name = '{{ raw.table }}'
-        ) as quarantined_rows
-    {%- if not loop.last %}
+        select
+            '{{ raw.source }}' as source_name,
+            '{{ raw.table }}' as table_name,
+            '{{ raw.staging_model }}' as staging_model,
+            (select count(*) from {{ source(raw.source, raw.table) }}) as raw_rows,
+            (select count(*) from {{ ref(raw.staging_model) }}) as staged_rows,
+            (
+                select count(*) from {{ ref('stg_audit__quarantine') }}
+                where source_name = '{{ raw.source }}' and table_name = '{{ raw.table }}'
+            ) as quarantined_rows
+        {%- if not loop.last %}
 
-    union all
-    {%- endif %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

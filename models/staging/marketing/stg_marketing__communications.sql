@@ -14,10 +14,10 @@ final as (
         channel,
         sent_at,
         -- Responses after the as-of date have not happened yet as of that date.
-        {%- for column_name in ['delivered_at', 'opened_at', 'clicked_at', 'unsubscribed_at'] %}
+    {%- for column_name in ['delivered_at', 'opened_at', 'clicked_at', 'unsubscribed_at'] %}
         case when {{ column_name }} < {{ as_of_upper_bound() }} then {{ column_name }} end as {{ column_name }}
         {{- "," if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     from base
 )
 

@@ -25,15 +25,12 @@ normalized as (
 
 final as (
     select
+        {{ dbt.concat(['customer_id', "'|'", as_text('updated_at')]) }} as customer_version_id,
         customer_id,
         updated_at,
         created_at,
         row_number() over (partition by customer_id order by updated_at) as version_number,
-        case
-            when row_number() over (partition by customer_id order by updated_at desc) = 1
-                then true
-            else false
-        end as is_latest_version,
+        row_number() over (partition by customer_id order by updated_at desc) = 1 as is_latest_version,
         case when {{ is_valid_email('email_normalized') }} then email_normalized end as email,
         case
             when {{ is_valid_email('email_normalized') }} then {{ sha256('email_normalized') }}

@@ -15,7 +15,7 @@ known_customers as (
 
 parsed as (
     select
-        source.*,
+        *,
         raw_customer_id as customer_id,
         lower(raw_channel) as channel,
         {{ parse_boolean('lower(raw_is_granted)') }} as is_granted,

@@ -15,7 +15,7 @@ known_customers as (
 
 parsed as (
     select
-        source.*,
+        *,
         raw_member_id as member_id,
         {{ parse_timestamp_utc('raw_joined_at') }} as joined_at,
         {{ parse_timestamp_utc('raw_left_at') }} as left_at,

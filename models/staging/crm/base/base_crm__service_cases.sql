@@ -15,7 +15,7 @@ known_customers as (
 
 parsed as (
     select
-        source.*,
+        *,
         raw_case_id as case_id,
         {{ parse_timestamp_utc('raw_opened_at') }} as opened_at,
         {{ parse_timestamp_utc('raw_resolved_at') }} as resolved_at,

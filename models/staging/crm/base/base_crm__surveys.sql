@@ -15,7 +15,7 @@ known_customers as (
 
 parsed as (
     select
-        source.*,
+        *,
         raw_response_id as response_id,
         {{ parse_integer('raw_nps_score') }} as nps_score,
         {{ parse_timestamp_utc('raw_answered_at') }} as answered_at,

@@ -15,7 +15,7 @@ known_customers as (
 
 parsed as (
     select
-        source.*,
+        *,
         raw_assignment_id as assignment_id,
         lower(raw_group) as assignment_group,
         {{ parse_timestamp_utc('raw_assigned_at') }} as assigned_at,

@@ -18,7 +18,7 @@ known_customers as (
 
 parsed as (
     select
-        source.*,
+        *,
         raw_send_id as send_id,
         lower(raw_channel) as channel,
         {{ parse_timestamp_utc('raw_sent_at') }} as sent_at,
@@ -41,8 +41,8 @@ checked as (
             when parsed.raw_sent_at is null then 'missing_value:sent_at'
             when parsed.sent_at is null then 'unparseable_value:sent_at'
             {%- for column_name in ['delivered_at', 'opened_at', 'clicked_at', 'unsubscribed_at'] %}
-            when parsed.raw_{{ column_name }} is not null and parsed.{{ column_name }} is null
-                then 'unparseable_value:{{ column_name }}'
+                when parsed.raw_{{ column_name }} is not null and parsed.{{ column_name }} is null
+                    then 'unparseable_value:{{ column_name }}'
             {%- endfor %}
             when parsed.channel not in ('email', 'sms', 'push', 'post', 'phone') or parsed.channel is null
                 then 'invalid_value:channel'

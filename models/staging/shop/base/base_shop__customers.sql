@@ -14,7 +14,7 @@ source as (
 
 parsed as (
     select
-        source.*,
+        *,
         raw_customer_id as customer_id,
         {{ parse_timestamp_utc('raw_created_at') }} as created_at,
         {{ parse_timestamp_utc('raw_updated_at') }} as updated_at,
@@ -26,7 +26,7 @@ parsed as (
 
 checked as (
     select
-        parsed.*,
+        *,
         case
             when customer_id is null then 'null_key:customer_id'
             when raw_updated_at is null then 'null_key:updated_at'

@@ -27,7 +27,7 @@ known_products as (
 
 parsed as (
     select
-        source.*,
+        *,
         raw_order_id as order_id,
         {{ parse_integer('raw_line_number') }} as line_number,
         {{ parse_integer('raw_quantity') }} as quantity,

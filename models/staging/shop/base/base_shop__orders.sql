@@ -1,5 +1,7 @@
 {{ config(materialized='table') }}
-{%- set raw_columns = ['order_id', 'customer_id', 'email', 'channel', 'store_id', 'ordered_at', 'currency', 'status'] -%}
+{%- set raw_columns = [
+    'order_id', 'customer_id', 'email', 'channel', 'store_id', 'ordered_at', 'currency', 'status'
+] -%}
 {{ assert_raw_contract('shop', 'orders') }}
 
 with
@@ -15,7 +17,7 @@ known_customers as (
 
 parsed as (
     select
-        source.*,
+        *,
         raw_order_id as order_id,
         {{ parse_timestamp_utc('raw_ordered_at') }} as ordered_at,
         lower(raw_channel) as channel,

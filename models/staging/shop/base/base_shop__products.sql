@@ -11,7 +11,7 @@ source as (
 
 parsed as (
     select
-        source.*,
+        *,
         raw_product_id as product_id,
         {{ parse_number('raw_list_price') }} as list_price,
         {{ parse_number('raw_unit_cost') }} as unit_cost,
@@ -23,7 +23,7 @@ parsed as (
 
 checked as (
     select
-        parsed.*,
+        *,
         case
             when product_id is null then 'null_key:product_id'
             when raw_list_price is not null and list_price is null then 'unparseable_value:list_price'

@@ -19,7 +19,7 @@ known_products as (
 
 parsed as (
     select
-        source.*,
+        *,
         raw_return_id as return_id,
         {{ parse_integer('raw_quantity') }} as quantity,
         {{ parse_number('raw_refund_amount') }} as refund_amount,

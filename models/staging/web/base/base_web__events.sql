@@ -15,7 +15,7 @@ source as (
 
 parsed as (
     select
-        source.*,
+        *,
         raw_event_id as event_id,
         {{ parse_timestamp_utc('raw_occurred_at') }} as occurred_at,
         {{ row_fingerprint(raw_columns) }} as row_fingerprint,
@@ -26,7 +26,7 @@ parsed as (
 
 checked as (
     select
-        parsed.*,
+        *,
         case
             when event_id is null then 'null_key:event_id'
             when raw_event_name is null then 'missing_value:event_name'
