@@ -16,17 +16,17 @@
 
 
 {% macro parse_integer(expression) -%}
-    {{ dbt.safe_cast(expression, api.Column.translate_type('integer')) }}
+    {{ try_cast(expression, api.Column.translate_type("integer")) }}
 {%- endmacro %}
 
 
 {% macro parse_number(expression) -%}
-    {{ dbt.safe_cast(expression, dbt.type_numeric()) }}
+    {{ try_cast(expression, dbt.type_numeric()) }}
 {%- endmacro %}
 
 
 {% macro parse_date(expression) -%}
-    {{ dbt.safe_cast(expression, 'date') }}
+    {{ try_cast(expression, "date") }}
 {%- endmacro %}
 
 
@@ -45,7 +45,7 @@
 {%- endmacro %}
 
 {% macro default__parse_timestamp_utc(expression) -%}
-    {{ dbt.safe_cast(expression, dbt.type_timestamp()) }}
+    {{ try_cast(expression, dbt.type_timestamp()) }}
 {%- endmacro %}
 
 {% macro duckdb__parse_timestamp_utc(expression) -%}
@@ -104,4 +104,23 @@
         {{ expression }} like '%Ã%' or {{ expression }} like '%Â%' or {{ expression }} like '%�%',
         false
     )
+{%- endmacro %}
+
+
+{#- dbt's own safe_cast is a plain cast on DuckDB, which fails the whole
+    query on one bad value; staging needs a null it can quarantine. -#}
+{% macro try_cast(expression, data_type) -%}
+    {{ return(adapter.dispatch('try_cast', 'customer_intelligence')(expression, data_type)) }}
+{%- endmacro %}
+
+{% macro default__try_cast(expression, data_type) -%}
+    {{ dbt.safe_cast(expression, data_type) }}
+{%- endmacro %}
+
+{% macro duckdb__try_cast(expression, data_type) -%}
+    try_cast({{ expression }} as {{ data_type }})
+{%- endmacro %}
+
+{% macro spark__try_cast(expression, data_type) -%}
+    try_cast({{ expression }} as {{ data_type }})
 {%- endmacro %}

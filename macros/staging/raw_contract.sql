@@ -74,7 +74,8 @@
 {#- Fail the build, naming file and column, when a raw file lacks a column of
     the contract; report (but ignore) columns the contract does not know. -#}
 {% macro assert_raw_contract(source_name, table_name) -%}
-    {%- if execute -%}
+    {#- Unit tests replace the source with fixture rows: there is no file to check. -#}
+    {%- if execute and graph.get('sources') is not none -%}
         {%- set required = raw_contract_columns(source_name, table_name) -%}
         {%- for found in raw_file_columns(source_name, table_name) -%}
             {%- set present = found.columns | map('lower') | list -%}

@@ -1,0 +1,79 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Everything else is a step of those two.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+
+CUSTOMERS ?= 10000
+SEED ?= 7
+# The demo plants every kind of dirty raw data, so its quarantine has rows to show.
+FAULTS ?= --faults
+BENCH_CUSTOMERS ?= 1000000
+
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_PROJECT_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export CIW_RAW_DATA_PATH ?= $(CURDIR)/data/raw
+export CIW_DUCKDB_PATH ?= $(CURDIR)/data/warehouse.duckdb
+# Lint compiles the models, which read the raw files' columns: it gets a tiny
+# dataset of its own so it never depends on (or disturbs) the demo's data.
+LINT_RAW := $(CURDIR)/data/lint/raw
+
+.PHONY: help install data build demo summary test lint pytest bench docs clean distclean
+
+help:
+	@echo "make demo    set up, generate sample data ($(CUSTOMERS) customers), build everything, print a summary"
+	@echo "make test    set up, lint (sqlfluff, ruff) and run the whole test suite"
+	@echo "make lint    sqlfluff on every model, ruff on the Python code"
+	@echo "make bench   generate $(BENCH_CUSTOMERS) customers and build; report time and peak memory"
+	@echo "make clean   remove generated data and build output (keeps .venv); distclean removes .venv too"
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+data: install
+	$(BIN)/python -m orchestration.sample_data --customers $(CUSTOMERS) --seed $(SEED) $(FAULTS) --out $(CIW_RAW_DATA_PATH)
+
+build: install
+	mkdir -p $(dir $(CIW_DUCKDB_PATH))
+	$(BIN)/dbt build
+
+summary: install
+	$(BIN)/python -m orchestration.summary
+
+demo: data build summary
+
+$(LINT_RAW)/_truth/manifest.json: $(VENV)/.installed
+	$(BIN)/python -m orchestration.sample_data --customers 200 --seed 1 --faults --quiet --out $(LINT_RAW)
+
+lint: install $(LINT_RAW)/_truth/manifest.json
+	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff format --check orchestration tests
+	CIW_RAW_DATA_PATH=$(LINT_RAW) CIW_DUCKDB_PATH=$(CURDIR)/data/lint/lint.duckdb \
+		$(BIN)/sqlfluff lint models tests/dbt
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint pytest
+
+bench: install
+	$(BIN)/python -m orchestration.bench --customers $(BENCH_CUSTOMERS) --seed $(SEED) --out $(CURDIR)/data/bench/raw
+
+docs: install
+	$(BIN)/dbt docs generate
+
+clean:
+	rm -rf data target logs dbt_packages .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info
