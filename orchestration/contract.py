@@ -131,8 +131,11 @@ RAW_TABLES: tuple[RawTable, ...] = (
             _c("event_id", "string", "Event id."),
             _c("anonymous_id", "string", "Cookie or device id; stable per browser/device."),
             _c("user_id", "string", "Shop customer_id when the visitor is logged in; else null."),
-            _c("event_name", "string", "page_view, product_view, search, add_to_cart, "
-               "checkout_started, purchase or login."),
+            _c(
+                "event_name",
+                "string",
+                "page_view, product_view, search, add_to_cart, checkout_started, purchase or login.",
+            ),
             _c("occurred_at", "timestamp", f"When the event happened; {TS_NOTE}."),
             _c("page_url", "string", "Page URL."),
             _c("product_id", "string", "Product concerned (product views, carts)."),
@@ -158,8 +161,11 @@ RAW_TABLES: tuple[RawTable, ...] = (
             _c("channel", "string", "email, sms, push, post or phone."),
             _c("is_granted", "boolean", "true when consent was given, false when withdrawn."),
             _c("changed_at", "timestamp", f"When the consent changed; {TS_NOTE}."),
-            _c("source", "string", "Where the change came from (signup, preference_centre, "
-               "unsubscribe_link, call_centre)."),
+            _c(
+                "source",
+                "string",
+                "Where the change came from (signup, preference_centre, unsubscribe_link, call_centre).",
+            ),
         ),
     ),
     RawTable(
