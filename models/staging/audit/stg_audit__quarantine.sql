@@ -9,7 +9,8 @@ quarantined as (
             raw_key,
             quarantine_reason,
             quarantine_detail,
-            raw_values
+            {#- Only refused rows pay for the JSON; the column list is the contract's. #}
+            {{ raw_values_json(raw_contract_columns(raw.source, raw.table) if execute else ['x']) }} as raw_values
         from {{ ref(raw.staging_model | replace('stg_', 'base_', 1)) }}
         where quarantine_reason is not null
         {%- if not loop.last %}

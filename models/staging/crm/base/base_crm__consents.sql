@@ -21,8 +21,7 @@ parsed as (
         {{ parse_boolean('lower(raw_is_granted)') }} as is_granted,
         {{ parse_timestamp_utc('raw_changed_at') }} as changed_at,
         {{ row_fingerprint(raw_columns) }} as row_fingerprint,
-        {{ raw_key_text(['customer_id', 'channel', 'changed_at']) }} as raw_key,
-        {{ raw_values_json(raw_columns) }} as raw_values
+        {{ raw_key_text(['customer_id', 'channel', 'changed_at']) }} as raw_key
     from source
 ),
 

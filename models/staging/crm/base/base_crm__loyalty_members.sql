@@ -21,8 +21,7 @@ parsed as (
         {{ parse_timestamp_utc('raw_left_at') }} as left_at,
         {{ parse_integer('raw_points_balance') }} as points_balance,
         {{ row_fingerprint(raw_columns) }} as row_fingerprint,
-        {{ raw_key_text(['member_id']) }} as raw_key,
-        {{ raw_values_json(raw_columns) }} as raw_values
+        {{ raw_key_text(['member_id']) }} as raw_key
     from source
 ),
 

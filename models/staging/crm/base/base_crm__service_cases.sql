@@ -21,8 +21,7 @@ parsed as (
         {{ parse_timestamp_utc('raw_resolved_at') }} as resolved_at,
         {{ parse_integer('raw_satisfaction') }} as satisfaction,
         {{ row_fingerprint(raw_columns) }} as row_fingerprint,
-        {{ raw_key_text(['case_id']) }} as raw_key,
-        {{ raw_values_json(raw_columns) }} as raw_values
+        {{ raw_key_text(['case_id']) }} as raw_key
     from source
 ),
 

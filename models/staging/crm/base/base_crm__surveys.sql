@@ -20,8 +20,7 @@ parsed as (
         {{ parse_integer('raw_nps_score') }} as nps_score,
         {{ parse_timestamp_utc('raw_answered_at') }} as answered_at,
         {{ row_fingerprint(raw_columns) }} as row_fingerprint,
-        {{ raw_key_text(['response_id']) }} as raw_key,
-        {{ raw_values_json(raw_columns) }} as raw_values
+        {{ raw_key_text(['response_id']) }} as raw_key
     from source
 ),
 

@@ -20,8 +20,7 @@ parsed as (
         lower(raw_group) as assignment_group,
         {{ parse_timestamp_utc('raw_assigned_at') }} as assigned_at,
         {{ row_fingerprint(raw_columns) }} as row_fingerprint,
-        {{ raw_key_text(['assignment_id']) }} as raw_key,
-        {{ raw_values_json(raw_columns) }} as raw_values
+        {{ raw_key_text(['assignment_id']) }} as raw_key
     from source
 ),
 

@@ -27,8 +27,7 @@ parsed as (
         {{ parse_timestamp_utc('raw_clicked_at') }} as clicked_at,
         {{ parse_timestamp_utc('raw_unsubscribed_at') }} as unsubscribed_at,
         {{ row_fingerprint(raw_columns) }} as row_fingerprint,
-        {{ raw_key_text(['send_id']) }} as raw_key,
-        {{ raw_values_json(raw_columns) }} as raw_values
+        {{ raw_key_text(['send_id']) }} as raw_key
     from source
 ),
 

@@ -19,8 +19,7 @@ parsed as (
         {{ parse_timestamp_utc('raw_created_at') }} as created_at,
         {{ parse_timestamp_utc('raw_updated_at') }} as updated_at,
         {{ row_fingerprint(raw_columns) }} as row_fingerprint,
-        {{ raw_key_text(['customer_id', 'updated_at']) }} as raw_key,
-        {{ raw_values_json(raw_columns) }} as raw_values
+        {{ raw_key_text(['customer_id', 'updated_at']) }} as raw_key
     from source
 ),
 

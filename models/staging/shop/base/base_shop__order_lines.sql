@@ -34,8 +34,7 @@ parsed as (
         {{ parse_number('raw_unit_price') }} as unit_price,
         coalesce({{ parse_number('raw_discount_amount') }}, 0) as discount_amount,
         {{ row_fingerprint(raw_columns) }} as row_fingerprint,
-        {{ raw_key_text(['order_id', 'line_number']) }} as raw_key,
-        {{ raw_values_json(raw_columns) }} as raw_values
+        {{ raw_key_text(['order_id', 'line_number']) }} as raw_key
     from source
 ),
 

@@ -23,8 +23,7 @@ parsed as (
         lower(raw_channel) as channel,
         lower(raw_status) as status,
         {{ row_fingerprint(raw_columns) }} as row_fingerprint,
-        {{ raw_key_text(['order_id']) }} as raw_key,
-        {{ raw_values_json(raw_columns) }} as raw_values
+        {{ raw_key_text(['order_id']) }} as raw_key
     from source
 ),
 

@@ -16,8 +16,7 @@ parsed as (
         {{ parse_number('raw_list_price') }} as list_price,
         {{ parse_number('raw_unit_cost') }} as unit_cost,
         {{ row_fingerprint(raw_columns) }} as row_fingerprint,
-        {{ raw_key_text(['product_id']) }} as raw_key,
-        {{ raw_values_json(raw_columns) }} as raw_values
+        {{ raw_key_text(['product_id']) }} as raw_key
     from source
 ),
 

@@ -25,8 +25,7 @@ parsed as (
         {{ parse_number('raw_refund_amount') }} as refund_amount,
         {{ parse_timestamp_utc('raw_returned_at') }} as returned_at,
         {{ row_fingerprint(raw_columns) }} as row_fingerprint,
-        {{ raw_key_text(['return_id']) }} as raw_key,
-        {{ raw_values_json(raw_columns) }} as raw_values
+        {{ raw_key_text(['return_id']) }} as raw_key
     from source
 ),
 

@@ -19,8 +19,7 @@ parsed as (
         raw_event_id as event_id,
         {{ parse_timestamp_utc('raw_occurred_at') }} as occurred_at,
         {{ row_fingerprint(raw_columns) }} as row_fingerprint,
-        {{ raw_key_text(['event_id']) }} as raw_key,
-        {{ raw_values_json(raw_columns) }} as raw_values
+        {{ raw_key_text(['event_id']) }} as raw_key
     from source
 ),
 
