@@ -66,7 +66,7 @@ pytest: install
 test: lint pytest
 
 bench: install
-	$(BIN)/python -m orchestration.bench --customers $(BENCH_CUSTOMERS) --seed $(SEED) --out $(CURDIR)/data/bench/raw
+	$(BIN)/python -m orchestration.bench --customers $(BENCH_CUSTOMERS) --seed $(SEED) --faults --out $(CURDIR)/data/bench/raw
 
 docs: install
 	$(BIN)/dbt docs generate

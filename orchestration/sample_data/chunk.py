@@ -1,0 +1,117 @@
+"""Everything generated for one chunk of persons: raw tables, truth rows and (optionally) faults.
+
+`generate_chunk(world, index)` is a pure function of its arguments: its random stream is
+SeedSequence([seed, CHUNK_STREAM, index]) and all ids are derived from global numbers. Faults use
+their own stream, so the clean rows are identical with and without --faults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from orchestration.sample_data.accounts import build_accounts, build_spellings
+from orchestration.sample_data.config import PERSON_TYPES
+from orchestration.sample_data.cookies import build_cookies
+from orchestration.sample_data.crm import consent_history, loyalty_members, service_cases, surveys
+from orchestration.sample_data.faults import ChunkLinks, plant_chunk_faults
+from orchestration.sample_data.marketing import assignments, communications
+from orchestration.sample_data.orders import build_orders
+from orchestration.sample_data.persons import build_persons
+from orchestration.sample_data.purchases import draw_purchases
+from orchestration.sample_data.truth import (
+    identity_rows,
+    normalise_email,
+    normalise_phone,
+    orders_truth,
+    parameters_table,
+    segments_table,
+)
+from orchestration.sample_data.web import build_events, page_vocabulary
+from orchestration.sample_data.world import CHUNK_STREAM, World
+
+FAULT_STREAM = 4
+
+
+@dataclass
+class ChunkOutput:
+    index: int
+    persons_by_type: dict[str, int]
+    main: dict[str, pa.Table]
+    late: dict[str, pa.Table] = field(default_factory=dict)
+    truth: dict[str, pa.Table] = field(default_factory=dict)
+    faults: list[pa.Table] = field(default_factory=list)
+
+
+def generate_chunk(world: World, index: int) -> ChunkOutput:
+    rng = world.rng(CHUNK_STREAM, index)
+    start, stop = world.chunk_bounds(index)
+    persons = build_persons(world, rng, start, stop)
+    process = draw_purchases(world, rng, persons)
+    spell = build_spellings(world, rng, persons)
+    accounts = build_accounts(world, rng, persons, process, spell)
+    orders = build_orders(world, rng, index, persons, process, accounts, spell)
+    cookies = build_cookies(world, rng, persons, orders)
+    events = build_events(
+        world, rng, index, persons, process, accounts, orders, cookies, page_vocabulary(world)
+    )
+    signup, consent_log = consent_history(world, rng, accounts)
+    loyalty, loyalty_person = loyalty_members(world, rng, persons, process, accounts)
+    cases = service_cases(world, rng, index, persons, orders)
+    survey_table, _ = surveys(world, rng, index, persons, accounts, orders, cases)
+    comms, consent_log = communications(world, rng, index, persons, accounts, signup, consent_log)
+
+    tables = {
+        "shop.customers": accounts.customers,
+        "shop.orders": orders.orders_table,
+        "shop.order_lines": orders.lines_table,
+        "shop.returns": orders.returns_table,
+        "web.events": events.table,
+        "crm.consents": consent_log.with_unique_instants().table(accounts),
+        "crm.loyalty_members": loyalty,
+        "crm.service_cases": cases.table,
+        "crm.surveys": survey_table,
+        "marketing.communications": comms,
+        "marketing.assignments": assignments(world, rng, index, accounts),
+    }
+    customers, cust_person = accounts.customers, accounts.customers_person
+    cookie_flat, cookie_person = events.cookie_pairs
+    identity_parts = [
+        ("customer_id", customers.column("customer_id").combine_chunks(), cust_person),
+        ("email", normalise_email(customers.column("email").combine_chunks()), cust_person),
+        ("email", normalise_email(orders.orders_table.column("email").combine_chunks()), orders.person),
+        ("phone", normalise_phone(customers.column("phone").combine_chunks()), cust_person),
+        ("anonymous_id", cookies.anonymous_id.take(pa.array(cookie_flat)), cookie_person),
+        ("member_id", loyalty.column("member_id").combine_chunks(), loyalty_person),
+    ]
+    kinds = np.bincount(persons.kind, minlength=len(PERSON_TYPES))
+    out = ChunkOutput(
+        index=index, persons_by_type=dict(zip(PERSON_TYPES, map(int, kinds), strict=True)), main=tables
+    )
+    placeholders: list[tuple[str, str, np.ndarray]] = []
+    if world.config.faults:
+        links = ChunkLinks(
+            order_day=orders.day,
+            order_is_guest=orders.account < 0,
+            order_person=orders.person,
+            line_order=orders.lines.order,
+            return_order=orders.return_order,
+            event_order=events.order,
+            customers_person=cust_person,
+            line_product=orders.lines.product,
+            return_product=orders.lines.product[orders.return_line],
+            event_product=events.product,
+        )
+        planted = plant_chunk_faults(world, world.rng(FAULT_STREAM, index), index, tables, links)
+        out.main, out.late, out.faults = planted.main, planted.late, planted.records
+        placeholders = planted.placeholders
+
+    out.truth = {
+        "persons": identity_rows(identity_parts, placeholders, persons.gidx),
+        "segments": segments_table(persons.gidx, persons.segment),
+        "person_parameters": parameters_table(world, persons, process),
+        "orders": orders_truth(orders, persons.gidx),
+    }
+    return out

@@ -1,0 +1,78 @@
+"""Command line for the sample-data generator (a thin wrapper around `generate`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from orchestration.sample_data.config import GeneratorConfig
+from orchestration.sample_data.generator import generate
+
+DESCRIPTION = """\
+Generate deterministic raw sample data for the customer intelligence warehouse.
+
+--customers N is the number of persons who own a shop account (registered persons; about 8%
+of them are prospects who never buy). On top of them the generator adds guest-only buyers
+(10% of N, they buy by email without an account) and anonymous-only web visitors (8% of N,
+never identifiable), so N=1000 yields 1180 persons.
+
+Output: DIR/<source>/<table>/part-00000.<ext> for every raw table of the contract; with
+--faults, late-arriving rows go to DIR/<source>/<table>/part-00001-late.<ext>. The planted
+ground truth goes to DIR/_truth. Existing table folders and DIR/_truth are replaced; nothing
+else in DIR is touched.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m orchestration.sample_data",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--customers", type=int, required=True, help="registered persons (see above)")
+    parser.add_argument(
+        "--seed", type=int, required=True, help="random seed; same arguments give identical files"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    parser.add_argument(
+        "--faults", action="store_true", help="plant data-quality faults (recorded in _truth)"
+    )
+    parser.add_argument("--format", dest="file_format", choices=("parquet", "csv"), default="parquet")
+    parser.add_argument("--end-date", type=date.fromisoformat, default=date(2026, 9, 30),
+                        help="as-of date; every clean timestamp is before it (default 2026-09-30)")  # fmt: skip
+    parser.add_argument(
+        "--history-days", type=int, default=1095, help="observation window length (default 1095)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="worker processes; 0 = min(2, cpus); no effect on output"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> GeneratorConfig:
+    """The generator configuration the parsed command line asks for."""
+    return GeneratorConfig(
+        customers=args.customers,
+        seed=args.seed,
+        out=args.out,
+        faults=args.faults,
+        file_format=args.file_format,
+        end_date=args.end_date,
+        history_days=args.history_days,
+        quiet=args.quiet,
+        workers=args.workers,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    summary = generate(config_from_args(args))
+    if not args.quiet:
+        print(json.dumps({"rows": summary.rows, "persons": summary.persons,
+                          "elapsed_seconds": summary.elapsed_seconds}, indent=2), file=sys.stderr)  # fmt: skip
+    return 0

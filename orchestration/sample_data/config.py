@@ -1,0 +1,232 @@
+"""Generator configuration and every planted parameter, kept as plain data.
+
+Everything the truth files promise (process parameters, segment behaviour, rates) lives here so
+a reader can see the planted world in one place and tests can compare the recorded truth with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+GENERATOR_VERSION = "1.0.0"
+
+CATEGORIES: tuple[str, ...] = (
+    "fashion",
+    "beauty",
+    "home",
+    "electronics",
+    "sports",
+    "kids",
+    "grocery",
+    "books",
+)
+TIERS: tuple[str, ...] = ("budget", "mid", "premium")
+CHANNELS: tuple[str, ...] = ("web", "app", "store")
+DEVICES: tuple[str, ...] = ("desktop", "mobile", "tablet")
+CONSENT_CHANNELS: tuple[str, ...] = ("email", "sms", "push", "post", "phone")
+PERSON_TYPES: tuple[str, ...] = ("registered_buyer", "prospect", "guest_buyer", "anonymous_visitor")
+
+
+@dataclass(frozen=True)
+class BgNbdParams:
+    """BG/NBD purchase process: lambda ~ Gamma(r, rate=alpha), p ~ Beta(a, b); time unit day."""
+
+    r: float = 0.9
+    alpha: float = 70.0
+    a: float = 1.0
+    b: float = 4.0
+
+
+@dataclass(frozen=True)
+class GammaGammaParams:
+    """Gamma-Gamma spend: nu ~ Gamma(q, rate=gamma), order value ~ Gamma(p, rate=nu)."""
+
+    p: float = 6.0
+    q: float = 4.0
+    gamma: float = 30.0
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Population shares and event rates that are not segment specific."""
+
+    guest_share: float = 0.10  # guest-only buyers, as a share of --customers
+    anonymous_share: float = 0.08  # anonymous-only visitors, as a share of --customers
+    prospect_share: float = 0.08  # registered persons who never buy
+    second_account_share: float = 0.05
+    record_version_share: float = 0.15
+    phone_share: float = 0.85
+    guest_checkout_share: float = 0.05
+    cancelled_share: float = 0.02  # extra cancelled orders per purchase occasion
+    checkout_email_share: float = 0.6  # account orders that also carry the checkout email
+    loyalty_share: float = 0.35
+    loyalty_left_share: float = 0.10
+    consent_change_share: float = 0.20
+    post_purchase_survey_share: float = 0.10
+    service_survey_share: float = 0.35
+    periodic_survey_share: float = 0.05
+    open_case_share: float = 0.05
+    unsubscribe_rate: float = 0.003
+    shared_cookie_share: float = 0.005
+    browse_login_share: float = 0.5
+    cart_abandon_share: float = 0.15
+    tagged_share: float = 0.5  # social and search sessions carrying utm tags (email ones always do)
+    late_share: float = 0.01
+    fault_share: float = 0.01
+    offset_text_share: float = 0.05  # valid timestamp texts written with a non-UTC offset
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One planted needs segment; probabilities are over CATEGORIES, TIERS, CHANNELS, DEVICES."""
+
+    segment_id: int
+    name: str
+    share: float
+    category_weights: tuple[float, ...]
+    tier_weights: tuple[float, float, float]
+    discount_target: float  # target discount as a share of gross order value
+    channel_weights: tuple[float, float, float]
+    device_weights: tuple[float, float, float]
+    peak_hour_local: float
+    hour_spread: float
+    weekday_weights: tuple[float, ...]  # Monday..Sunday, used for browsing
+    browse_per_order: float
+    search_rate: float
+    return_rate: float  # per completed order line
+    service_rate: float  # per account order
+    nps_mean: float
+    engagement: float  # multiplier on message open and click rates
+
+
+SEGMENTS: tuple[Segment, ...] = (
+    Segment(
+        1, "bargain_families", 0.25,
+        # fashion beauty home electronics sports kids grocery books
+        (0.10, 0.06, 0.15, 0.03, 0.05, 0.30, 0.25, 0.06),
+        (0.65, 0.30, 0.05), 0.20, (0.45, 0.20, 0.35), (0.30, 0.55, 0.15),
+        20.5, 1.5, (0.10, 0.10, 0.10, 0.10, 0.12, 0.24, 0.24),
+        1.6, 0.45, 0.05, 0.04, 6.8, 1.25,
+    ),
+    Segment(
+        2, "tech_enthusiasts", 0.20,
+        (0.06, 0.04, 0.08, 0.50, 0.08, 0.04, 0.05, 0.15),
+        (0.15, 0.45, 0.40), 0.06, (0.60, 0.30, 0.10), (0.60, 0.32, 0.08),
+        22.0, 2.0, (0.14, 0.14, 0.14, 0.14, 0.14, 0.15, 0.15),
+        3.0, 0.80, 0.07, 0.06, 7.4, 0.80,
+    ),
+    Segment(
+        3, "style_seekers", 0.22,
+        (0.45, 0.25, 0.08, 0.06, 0.06, 0.03, 0.03, 0.04),
+        (0.20, 0.50, 0.30), 0.10, (0.30, 0.50, 0.20), (0.15, 0.78, 0.07),
+        12.5, 2.5, (0.12, 0.12, 0.12, 0.14, 0.18, 0.20, 0.12),
+        2.8, 0.50, 0.22, 0.05, 7.6, 1.30,
+    ),
+    Segment(
+        4, "home_makers", 0.18,
+        (0.07, 0.05, 0.45, 0.04, 0.03, 0.10, 0.18, 0.08),
+        (0.35, 0.50, 0.15), 0.08, (0.40, 0.15, 0.45), (0.40, 0.35, 0.25),
+        10.0, 2.0, (0.18, 0.18, 0.18, 0.16, 0.12, 0.10, 0.08),
+        1.5, 0.40, 0.04, 0.08, 8.2, 1.10,
+    ),
+    Segment(
+        5, "outdoor_actives", 0.15,
+        (0.15, 0.04, 0.06, 0.10, 0.48, 0.03, 0.08, 0.06),
+        (0.15, 0.45, 0.40), 0.02, (0.45, 0.25, 0.30), (0.35, 0.55, 0.10),
+        7.0, 1.5, (0.08, 0.08, 0.08, 0.10, 0.16, 0.25, 0.25),
+        1.6, 0.45, 0.06, 0.03, 8.6, 0.90,
+    ),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str
+    share: float
+    timezone: str
+    utc_offset_hours: int  # standard time; good enough for planting a local time-of-day habit
+    phone_code: str
+    mobile_prefix: str
+    currency: str
+    postal_pattern: str  # d = digit, L = capital letter, anything else literal
+
+
+COUNTRIES: tuple[Country, ...] = (
+    Country("NL", 0.35, "Europe/Amsterdam", 1, "31", "6", "EUR", "dddd LL"),
+    Country("BE", 0.15, "Europe/Brussels", 1, "32", "4", "EUR", "dddd"),
+    Country("DE", 0.25, "Europe/Berlin", 1, "49", "15", "EUR", "ddddd"),
+    Country("FR", 0.15, "Europe/Paris", 1, "33", "6", "EUR", "ddddd"),
+    Country("GB", 0.10, "Europe/London", 0, "44", "7", "GBP", "LLd dLL"),
+)
+STORES_PER_COUNTRY = 5  # S01..S25, five consecutive store ids per country in COUNTRIES order
+
+CONSENT_GRANT_PROBABILITY: tuple[float, ...] = (0.65, 0.30, 0.40, 0.20, 0.12)
+DELIVERY_RATE = {"email": 0.95, "sms": 0.98, "push": 0.90}
+OPEN_RATE = {"email": 0.22, "sms": 0.0, "push": 0.07}  # sms opens are not observable: always null
+CLICK_RATE = {"email": 0.18, "sms": 0.04, "push": 0.15}  # email/push: given open; sms: given delivery
+
+TREATMENT_CODES: tuple[str, ...] = ("WELCOME", "WINBACK_10", "CROSS_SELL", "LOYALTY_BONUS", "NEWSLETTER")
+RCT_CAMPAIGNS: tuple[tuple[str, str, float], ...] = (
+    # campaign_id, treatment_code, position of the assignment date in the window (0..1)
+    ("RCT-01", "WINBACK_10", 0.45),
+    ("RCT-02", "CROSS_SELL", 0.60),
+    ("RCT-03", "LOYALTY_BONUS", 0.75),
+)
+RCT_INCLUSION = 0.40
+RCT_TREATMENT_SHARE = 0.80
+
+RETURN_REASONS: tuple[str, ...] = ("size", "damaged", "not_as_described", "changed_mind", "late_delivery")
+CASE_REASONS: tuple[str, ...] = ("delivery", "return", "product_quality", "billing", "account")
+CASE_CHANNELS: tuple[str, ...] = ("phone", "email", "chat", "store")
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """What to generate and where.
+
+    `customers` counts persons owning a shop account; guest-only buyers and anonymous-only
+    visitors are added on top in the fixed proportions of `rates`.
+    """
+
+    customers: int
+    seed: int
+    out: Path
+    faults: bool = False
+    file_format: str = "parquet"
+    end_date: date = date(2026, 9, 30)
+    history_days: int = 1095
+    quiet: bool = True
+    chunk_size: int = 50_000
+    workers: int = 0  # 0 = min(2, cpu count); output never depends on it
+    bg_nbd: BgNbdParams = field(default_factory=BgNbdParams)
+    gamma_gamma: GammaGammaParams = field(default_factory=GammaGammaParams)
+    rates: Rates = field(default_factory=Rates)
+
+    def __post_init__(self) -> None:
+        if self.customers < 1:
+            raise ValueError("customers must be at least 1")
+        if self.file_format not in ("parquet", "csv"):
+            raise ValueError("file_format must be parquet or csv")
+        if self.history_days < 30:
+            raise ValueError("history_days must be at least 30")
+        if self.chunk_size < 1_000:
+            raise ValueError("chunk_size must be at least 1000")
+        object.__setattr__(self, "out", Path(self.out))
+
+    @property
+    def guest_buyers(self) -> int:
+        return round(self.customers * self.rates.guest_share)
+
+    @property
+    def anonymous_visitors(self) -> int:
+        return round(self.customers * self.rates.anonymous_share)
+
+    @property
+    def total_persons(self) -> int:
+        return self.customers + self.guest_buyers + self.anonymous_visitors
+
+    @property
+    def n_products(self) -> int:
+        return min(5000, 400 + self.customers // 1000)

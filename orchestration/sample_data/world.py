@@ -1,0 +1,115 @@
+"""Global, chunk-independent context: the window, the catalogue, campaigns, segment matrices.
+
+A `World` is built once from the config and handed (pickled) to every chunk worker; a chunk's
+output is a pure function of (world, chunk index), which is what makes the output identical no
+matter how many workers run or in which order they finish.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from orchestration.sample_data.campaigns import Campaigns, build_campaigns
+from orchestration.sample_data.catalog import Catalog, build_catalog
+from orchestration.sample_data.config import COUNTRIES, SEGMENTS, GeneratorConfig
+
+# Streams of the seed sequence; chunk streams are [seed, CHUNK_STREAM, chunk_index].
+CATALOG_STREAM, CAMPAIGN_STREAM, PRODUCT_FAULT_STREAM, CHUNK_STREAM = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class SegmentMatrices:
+    """Segment definitions as arrays indexed by segment index (segment_id - 1)."""
+
+    share: np.ndarray
+    category: np.ndarray
+    tier: np.ndarray
+    discount: np.ndarray
+    channel: np.ndarray
+    device: np.ndarray
+    peak_hour: np.ndarray
+    hour_spread: np.ndarray
+    weekday: np.ndarray
+    browse_per_order: np.ndarray
+    search_rate: np.ndarray
+    return_rate: np.ndarray
+    service_rate: np.ndarray
+    nps_mean: np.ndarray
+    engagement: np.ndarray
+
+    @classmethod
+    def from_config(cls) -> SegmentMatrices:
+        def col(attr: str) -> np.ndarray:
+            return np.array([getattr(s, attr) for s in SEGMENTS], dtype=float)
+
+        return cls(
+            share=col("share"),
+            category=np.array([s.category_weights for s in SEGMENTS]),
+            tier=np.array([s.tier_weights for s in SEGMENTS]),
+            discount=col("discount_target"),
+            channel=np.array([s.channel_weights for s in SEGMENTS]),
+            device=np.array([s.device_weights for s in SEGMENTS]),
+            peak_hour=col("peak_hour_local"),
+            hour_spread=col("hour_spread"),
+            weekday=np.array([s.weekday_weights for s in SEGMENTS]),
+            browse_per_order=col("browse_per_order"),
+            search_rate=col("search_rate"),
+            return_rate=col("return_rate"),
+            service_rate=col("service_rate"),
+            nps_mean=col("nps_mean"),
+            engagement=col("engagement"),
+        )
+
+
+@dataclass(frozen=True)
+class World:
+    config: GeneratorConfig
+    start_epoch: int  # observation start, epoch seconds UTC
+    end_epoch: int  # observation end (exclusive): end_date 00:00 UTC
+    horizon: float  # window length in days
+    catalog: Catalog
+    campaigns: Campaigns
+    segments: SegmentMatrices
+    n_chunks: int
+    # With faults: products whose row staging refuses, so chunks keep faults off rows referring to them.
+    refused_products: np.ndarray | None = None
+
+    @property
+    def country_offsets(self) -> np.ndarray:
+        return np.array([c.utc_offset_hours for c in COUNTRIES], dtype=float)
+
+    def rng(self, *stream: int) -> np.random.Generator:
+        return np.random.default_rng(np.random.SeedSequence([self.config.seed, *stream]))
+
+    def chunk_bounds(self, index: int) -> tuple[int, int]:
+        size = self.config.chunk_size
+        return index * size, min((index + 1) * size, self.config.total_persons)
+
+
+def observation_window(config: GeneratorConfig) -> tuple[datetime, datetime]:
+    """[start, end): end is end_date at 00:00 UTC, so every clean instant is before end_date."""
+    end = datetime(config.end_date.year, config.end_date.month, config.end_date.day, tzinfo=UTC)
+    return end - timedelta(days=config.history_days), end
+
+
+def build_world(config: GeneratorConfig) -> World:
+    start, end = observation_window(config)
+    start_epoch, end_epoch = int(start.timestamp()), int(end.timestamp())
+    seed_rng = np.random.default_rng(np.random.SeedSequence([config.seed, CATALOG_STREAM]))
+    catalog = build_catalog(seed_rng, config.n_products)
+    campaign_rng = np.random.default_rng(np.random.SeedSequence([config.seed, CAMPAIGN_STREAM]))
+    campaigns = build_campaigns(campaign_rng, float(config.history_days))
+    n_chunks = -(-config.total_persons // config.chunk_size)
+    return World(
+        config=config,
+        start_epoch=start_epoch,
+        end_epoch=end_epoch,
+        horizon=float(config.history_days),
+        catalog=catalog,
+        campaigns=campaigns,
+        segments=SegmentMatrices.from_config(),
+        n_chunks=n_chunks,
+    )
