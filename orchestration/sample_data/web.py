@@ -13,10 +13,11 @@ login are anonymous; so a cookie stays anonymous until someone logs in on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.sample_data.accounts import Accounts
 from orchestration.sample_data.arrays import (
@@ -232,6 +233,41 @@ def _browse_sessions(
     )
 
 
+def _identify_every_device(ses: Sessions, persons: Persons, accounts: Accounts) -> Sessions:
+    """Every device of a known person shows who uses it at least once: a login or an order.
+
+    A planted truth that no data could reveal would cap identity resolution's recall below
+    what the issue asks to measure. So the first session on a never-identified device logs in
+    (for an account holder whose account exists by then); a guest's browsing moves to a device
+    the guest ordered on. Anonymous-only visitors stay anonymous; a store-only guest's
+    devices stay unidentified (no order confirmation exists), which the truth keeps.
+    """
+    key = ses.person * SLOTS + ses.slot
+    identified_keys = np.unique(key[ses.logged_in | ses.is_purchase])
+    known = (persons.kind[ses.person] != ANONYMOUS) & (ses.slot != SHARED_SLOT)
+    pending = known & ~np.isin(key, identified_keys)
+
+    account = accounts.first_of[ses.person]
+    can_log_in = pending & (account >= 0) & (accounts.created[np.maximum(account, 0)] <= ses.anchor)
+    candidates = np.flatnonzero(can_log_in)
+    order = candidates[np.lexsort((ses.anchor[candidates], key[candidates]))]
+    first = order[np.r_[True, key[order][1:] != key[order][:-1]]] if order.size else order
+    user_account = ses.user_account.copy()
+    user_account[first] = account[first]
+
+    still_pending = pending & ~np.isin(key, key[first])
+    slot = ses.slot.copy()
+    if still_pending.any():
+        # A device this person ordered on: the lowest identified slot of the person, if any.
+        identified_person = identified_keys // SLOTS
+        lowest = np.full(persons.size, SLOTS, dtype=np.int64)
+        np.minimum.at(lowest, identified_person, identified_keys % SLOTS)
+        lowest[lowest == SLOTS] = -1
+        target = lowest[ses.person[still_pending]]
+        slot[still_pending] = np.where(target >= 0, target, slot[still_pending])
+    return replace(ses, slot=slot, user_account=user_account)
+
+
 def _concat(a: Sessions, b: Sessions) -> Sessions:
     return Sessions(
         **{f: np.concatenate([getattr(a, f), getattr(b, f)]) for f in Sessions.__dataclass_fields__}
@@ -249,9 +285,13 @@ def build_events(
     cookies: Cookies,
     pages: pa.Array,
 ) -> WebEvents:
-    ses = _concat(
-        _purchase_sessions(world, rng, persons, orders, cookies),
-        _browse_sessions(world, rng, persons, process, accounts, orders, cookies),
+    ses = _identify_every_device(
+        _concat(
+            _purchase_sessions(world, rng, persons, orders, cookies),
+            _browse_sessions(world, rng, persons, process, accounts, orders, cookies),
+        ),
+        persons,
+        accounts,
     )
     login = ses.logged_in.astype(np.int64)
     search = ses.search.astype(np.int64)
@@ -314,7 +354,7 @@ def build_events(
             "user_id": accounts.customer_id.take(pa.array(np.maximum(user, 0), mask=user < 0)),
             "event_name": dict_column(EVENT_NAMES, name),
             "occurred_at": ts_array(seconds),
-            "page_url": dict_column(pages, page),
+            "page_url": _page_urls(pages, page, name == PURCHASE, ses.order[sid], orders),
             "product_id": dict_column(world.catalog.ids, np.maximum(product, 0), product < 0),
             "search_term": dict_column(TERM_VOCAB, term, name != SEARCH),
             "referrer": dict_column(REFERRERS, np.maximum(referrer[sid], 0), ~landing | (referrer[sid] < 0)),
@@ -344,6 +384,25 @@ def build_events(
         product=product,
         cookie_pairs=(pair // persons.size, pair % persons.size),
     )
+
+
+def _page_urls(
+    pages: pa.Array, page: np.ndarray, is_purchase: np.ndarray, order: np.ndarray, orders: Orders
+) -> pa.Array:
+    """Page URLs; the order confirmation page names its order, as real shops' URLs do.
+
+    That query parameter is the only trace tying a guest's cookie to the guest's order, so
+    identity resolution can put a guest's anonymous browsing on the guest's key.
+    """
+    urls = dict_column(pages, page).cast(pa.string())
+    if not is_purchase.any():
+        return urls
+    confirmation = pc.binary_join_element_wise(
+        pa.scalar(pages[CONFIRMATION_PAGE].as_py() + "?order_id="),
+        orders.order_id.take(pa.array(np.where(is_purchase, order, 0))),
+        "",
+    )
+    return pc.if_else(pa.array(is_purchase), confirmation, urls)
 
 
 def _event_times(

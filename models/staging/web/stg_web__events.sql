@@ -15,6 +15,11 @@ final as (
         occurred_at,
         cast(occurred_at as date) as event_date,
         raw_page_url as page_url,
+        -- Order confirmation pages name their order: the trace that ties a guest's cookie to the guest.
+        case
+            when raw_page_url like '%order_id=%'
+                then {{ dbt.split_part(dbt.split_part('raw_page_url', "'order_id='", 2), "'&'", 1) }}
+        end as order_id,
         raw_product_id as product_id,
         lower(raw_search_term) as search_term,
         raw_referrer as referrer,

@@ -1,0 +1,44 @@
+{#- Identifier -> customer_key: the one key every later layer joins on.
+    Shared devices and blocklisted or shared identifiers are absent. -#}
+with
+
+identifiers as (
+    select * from {{ ref('int_identity__identifiers') }}
+    where is_used
+),
+
+anchors as (
+    select node_id, anchor_node_id from {{ ref('int_identity__components') }}
+    union all
+    select node_id, anchor_node_id from {{ ref('int_identity__cookies') }}
+    where anchor_node_id is not null
+),
+
+keyed as (
+    select
+        identifiers.node_id,
+        identifiers.identifier_type,
+        identifiers.identifier_value,
+        {{ dbt.hash('anchors.anchor_node_id') }} as customer_key,
+        anchors.anchor_node_id,
+        identifiers.first_seen_at,
+        identifiers.last_seen_at
+    from identifiers
+    inner join anchors on identifiers.node_id = anchors.node_id
+),
+
+final as (
+    select
+        node_id as identity_map_id,
+        identifier_type,
+        identifier_value,
+        customer_key,
+        -- A person graph anchors every known customer; only cookie-only visitors anchor on a cookie.
+        anchor_node_id not like 'anonymous_id:%' as is_known_customer,
+        anchor_node_id,
+        first_seen_at,
+        last_seen_at
+    from keyed
+)
+
+select * from final
