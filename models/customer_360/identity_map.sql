@@ -8,10 +8,7 @@ identifiers as (
 ),
 
 anchors as (
-    select node_id, anchor_node_id from {{ ref('int_identity__components') }}
-    union all
-    select node_id, anchor_node_id from {{ ref('int_identity__cookies') }}
-    where anchor_node_id is not null
+    select node_id, anchor_node_id from {{ ref('int_identity__anchors') }}
 ),
 
 keyed as (
@@ -37,7 +34,8 @@ final as (
         anchor_node_id not like 'anonymous_id:%' as is_known_customer,
         anchor_node_id,
         first_seen_at,
-        last_seen_at
+        last_seen_at,
+        cast({{ as_of_date_literal() }} as {{ dbt.type_timestamp() }}) as as_of_at
     from keyed
 )
 
