@@ -8,12 +8,17 @@
 with
 
 snapshot as (
-    select identity_map_id, customer_key, dbt_valid_from, dbt_valid_to
+    select
+        identity_map_id,
+        customer_key,
+        dbt_valid_from,
+        dbt_valid_to
     from {{ ref('identity_map_snapshot') }}
 ),
 
 current_keys as (
-    select distinct customer_key from snapshot where dbt_valid_to is null
+    select distinct customer_key from snapshot
+    where dbt_valid_to is null
 ),
 
 key_changes as (
@@ -33,7 +38,7 @@ key_changes as (
 final as (
     select
         {{ dbt.concat(['key_changes.previous_customer_key', "'>'", 'key_changes.customer_key']) }}
-        as customer_key_change_id,
+            as customer_key_change_id,
         key_changes.previous_customer_key,
         key_changes.customer_key,
         min(key_changes.changed_at) as changed_at,

@@ -12,7 +12,7 @@ final as (
         min(anchor_node_id) as anchor_node_id,
         max(case when is_known_customer then 1 else 0 end) = 1 as is_known_customer,
         count(*) as identifiers,
-        sum(case when identifier_type = 'customer_id' then 1 else 0 end) as accounts,
+        sum(case when identifier_type = 'customer_id' then 1 else 0 end) as shop_accounts,
         sum(case when identifier_type = 'email' then 1 else 0 end) as emails,
         sum(case when identifier_type = 'phone' then 1 else 0 end) as phones,
         sum(case when identifier_type = 'anonymous_id' then 1 else 0 end) as cookies,
@@ -26,6 +26,6 @@ final as (
 
 select
     *,
-    accounts > {{ var('identity_max_accounts_per_person', 3) }}
+    shop_accounts > {{ var('identity_max_accounts_per_person', 3) }}
     or cookies > {{ var('identity_max_cookies_per_person', 10) }} as is_oversized
 from final

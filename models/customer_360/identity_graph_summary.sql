@@ -17,7 +17,7 @@ final as (
         min(identifiers) as min_identifiers,
         count(*) as components,
         sum(case when is_known_customer then 1 else 0 end) as known_customers,
-        sum(case when accounts > 1 then 1 else 0 end) as components_with_several_accounts,
+        sum(case when shop_accounts > 1 then 1 else 0 end) as components_with_several_accounts,
         sum(case when is_oversized then 1 else 0 end) as oversized_components,
         sum(identifiers) as identifiers
     from components

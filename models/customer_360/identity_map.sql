@@ -8,7 +8,10 @@ identifiers as (
 ),
 
 anchors as (
-    select node_id, anchor_node_id from {{ ref('int_identity__anchors') }}
+    select
+        node_id,
+        anchor_node_id
+    from {{ ref('int_identity__anchors') }}
 ),
 
 keyed as (

@@ -7,15 +7,25 @@
 with
 
 components as (
-    select node_id, anchor_node_id from {{ ref('int_identity__components') }}
+    select
+        node_id,
+        anchor_node_id
+    from {{ ref('int_identity__components') }}
 ),
 
 cookies as (
-    select node_id, anchor_node_id, linked_persons from {{ ref('int_identity__cookies') }}
+    select
+        node_id,
+        anchor_node_id,
+        linked_persons
+    from {{ ref('int_identity__cookies') }}
 ),
 
 confirmations as (
-    select node_id, linked_node_id from {{ ref('int_identity__observations') }}
+    select
+        node_id,
+        linked_node_id
+    from {{ ref('int_identity__observations') }}
     where identifier_type = 'anonymous_id' and linked_node_id like 'guest_order:%'
 ),
 
@@ -40,7 +50,10 @@ final as (
 
     union all
 
-    select node_id, anchor_node_id from cookies
+    select
+        node_id,
+        anchor_node_id
+    from cookies
     where anchor_node_id is not null
 )
 

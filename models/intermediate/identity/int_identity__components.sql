@@ -14,7 +14,10 @@
 with
 
 edges as (
-    select from_node_id, to_node_id from {{ ref('int_identity__edges') }}
+    select
+        from_node_id,
+        to_node_id
+    from {{ ref('int_identity__edges') }}
 ),
 
 nodes as (
@@ -29,18 +32,21 @@ nodes as (
 ),
 
 round_0 as (
-    select node_id, anchor_sort_key from nodes
+    select
+        node_id,
+        anchor_sort_key
+    from nodes
 ),
 {%- for round in range(1, rounds + 1) %}
 
-round_{{ round }} as (
-    select
-        edges.from_node_id as node_id,
-        min(round_{{ round - 1 }}.anchor_sort_key) as anchor_sort_key
-    from edges
-    inner join round_{{ round - 1 }} on edges.to_node_id = round_{{ round - 1 }}.node_id
-    group by edges.from_node_id
-){{ "," if not loop.last }}
+    round_{{ round }} as (
+        select
+            edges.from_node_id as node_id,
+            min(round_{{ round - 1 }}.anchor_sort_key) as anchor_sort_key
+        from edges
+        inner join round_{{ round - 1 }} on edges.to_node_id = round_{{ round - 1 }}.node_id
+        group by edges.from_node_id
+    ){{ "," if not loop.last }}
 {%- endfor %}
 
 select

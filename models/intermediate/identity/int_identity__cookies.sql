@@ -9,17 +9,26 @@
 with
 
 observations as (
-    select node_id, linked_node_id from {{ ref('int_identity__observations') }}
+    select
+        node_id,
+        linked_node_id
+    from {{ ref('int_identity__observations') }}
     where identifier_type = 'anonymous_id'
 ),
 
 cookies as (
-    select node_id, first_seen_at from {{ ref('int_identity__identifiers') }}
+    select
+        node_id,
+        first_seen_at
+    from {{ ref('int_identity__identifiers') }}
     where identifier_type = 'anonymous_id' and is_used
 ),
 
 components as (
-    select node_id, anchor_node_id from {{ ref('int_identity__components') }}
+    select
+        node_id,
+        anchor_node_id
+    from {{ ref('int_identity__components') }}
 ),
 
 persons_seen as (
@@ -49,7 +58,7 @@ final as (
         coalesce(persons_seen.linked_guest_orders, 0) as linked_guest_orders,
         coalesce(persons_seen.linked_persons, 0) > 1
         or (coalesce(persons_seen.linked_persons, 0) = 0 and coalesce(persons_seen.linked_guest_orders, 0) > 1)
-        as is_shared_device,
+            as is_shared_device,
         case
             when persons_seen.linked_persons = 1 then persons_seen.linked_person_anchor
             when persons_seen.linked_persons = 0 and persons_seen.linked_guest_orders = 1

@@ -4,7 +4,10 @@
 with
 
 observations as (
-    select node_id, linked_node_id from {{ ref('int_identity__observations') }}
+    select
+        node_id,
+        linked_node_id
+    from {{ ref('int_identity__observations') }}
     where identifier_type != 'anonymous_id' and linked_node_id is not null and linked_node_id != node_id
 ),
 
@@ -23,11 +26,20 @@ links as (
 ),
 
 final as (
-    select from_node_id, to_node_id from links
+    select
+        from_node_id,
+        to_node_id
+    from links
     union all
-    select to_node_id, from_node_id from links
+    select
+        to_node_id,
+        from_node_id
+    from links
     union all
-    select node_id, node_id from used
+    select
+        node_id as from_node_id,
+        node_id as to_node_id
+    from used
 )
 
 select distinct

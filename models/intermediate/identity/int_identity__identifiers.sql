@@ -12,11 +12,18 @@ observations as (
 ),
 
 identifier_types as (
-    select identifier_type, priority, max_linked_accounts from {{ ref('identity_identifier_types') }}
+    select
+        identifier_type,
+        priority,
+        max_linked_accounts
+    from {{ ref('identity_identifier_types') }}
 ),
 
 blocklist as (
-    select identifier_type, lower(trim(identifier_value)) as identifier_value, reason
+    select
+        identifier_type,
+        lower(trim(identifier_value)) as identifier_value,
+        reason
     from {{ ref('identity_blocklist') }}
 ),
 

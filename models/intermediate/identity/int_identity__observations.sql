@@ -7,19 +7,39 @@
 with
 
 customers as (
-    select customer_id, email, phone, created_at, updated_at from {{ ref('stg_shop__customers') }}
+    select
+        customer_id,
+        email,
+        phone,
+        created_at,
+        updated_at
+    from {{ ref('stg_shop__customers') }}
 ),
 
 orders as (
-    select order_id, customer_id, email, ordered_at from {{ ref('stg_shop__orders') }}
+    select
+        order_id,
+        customer_id,
+        email,
+        ordered_at
+    from {{ ref('stg_shop__orders') }}
 ),
 
 events as (
-    select anonymous_id, user_id, order_id, occurred_at from {{ ref('stg_web__events') }}
+    select
+        anonymous_id,
+        user_id,
+        order_id,
+        occurred_at
+    from {{ ref('stg_web__events') }}
 ),
 
 members as (
-    select member_id, customer_id, joined_at from {{ ref('stg_crm__loyalty_members') }}
+    select
+        member_id,
+        customer_id,
+        joined_at
+    from {{ ref('stg_crm__loyalty_members') }}
 ),
 
 blocked_emails as (
@@ -29,7 +49,11 @@ blocked_emails as (
 ),
 
 known_accounts as (
-    select customer_id, min(created_at) as created_at from customers group by customer_id
+    select
+        customer_id,
+        min(created_at) as created_at
+    from customers
+    group by customer_id
 ),
 
 -- Who owns an order: its account; a guest's usable email; else the guest order itself.
@@ -61,13 +85,23 @@ observations as (
 
     union all
 
-    select 'email', email, {{ dbt.concat(["'customer_id:'", 'customer_id']) }}, updated_at, 'shop.customers'
+    select
+        'email' as identifier_type,
+        email as identifier_value,
+        {{ dbt.concat(["'customer_id:'", 'customer_id']) }} as linked_node_id,
+        updated_at as observed_at,
+        'shop.customers' as observed_in
     from customers
     where email is not null
 
     union all
 
-    select 'phone', phone, {{ dbt.concat(["'customer_id:'", 'customer_id']) }}, updated_at, 'shop.customers'
+    select
+        'phone' as identifier_type,
+        phone as identifier_value,
+        {{ dbt.concat(["'customer_id:'", 'customer_id']) }} as linked_node_id,
+        updated_at as observed_at,
+        'shop.customers' as observed_in
     from customers
     where phone is not null
 
@@ -75,33 +109,40 @@ observations as (
 
     -- Account orders link their checkout email to the account; a guest's email stands alone.
     select
-        'email',
-        email,
-        case when customer_id is not null then {{ dbt.concat(["'customer_id:'", 'customer_id']) }} end,
-        ordered_at,
-        'shop.orders'
+        'email' as identifier_type,
+        email as identifier_value,
+        case
+            when customer_id is not null then {{ dbt.concat(["'customer_id:'", 'customer_id']) }}
+        end as linked_node_id,
+        ordered_at as observed_at,
+        'shop.orders' as observed_in
     from order_owners
     where email is not null
 
     union all
 
-    select 'guest_order', order_id, null, ordered_at, 'shop.orders'
+    select
+        'guest_order' as identifier_type,
+        order_id as identifier_value,
+        null as linked_node_id,
+        ordered_at as observed_at,
+        'shop.orders' as observed_in
     from order_owners
     where owner_node_id like 'guest_order:%'
 
     union all
 
     select
-        'anonymous_id',
-        events.anonymous_id,
+        'anonymous_id' as identifier_type,
+        events.anonymous_id as identifier_value,
         case
             -- A user_id that is no staged account cannot vouch for anyone.
             when known_accounts.customer_id is not null
                 then {{ dbt.concat(["'customer_id:'", 'known_accounts.customer_id']) }}
             else order_owners.owner_node_id
-        end,
-        events.occurred_at,
-        'web.events'
+        end as linked_node_id,
+        events.occurred_at as observed_at,
+        'web.events' as observed_in
     from events
     left join known_accounts on events.user_id = known_accounts.customer_id
     left join order_owners on events.order_id = order_owners.order_id
@@ -109,7 +150,12 @@ observations as (
 
     union all
 
-    select 'member_id', member_id, {{ dbt.concat(["'customer_id:'", 'customer_id']) }}, joined_at, 'crm.loyalty_members'
+    select
+        'member_id' as identifier_type,
+        member_id as identifier_value,
+        {{ dbt.concat(["'customer_id:'", 'customer_id']) }} as linked_node_id,
+        joined_at as observed_at,
+        'crm.loyalty_members' as observed_in
     from members
 )
 

@@ -1,0 +1,31 @@
+with
+
+customers as (
+    select * from {{ ref('stg_shop__customers') }}
+),
+
+account_keys as (
+    select
+        identifier_value as customer_id,
+        customer_key
+    from {{ ref('identity_map') }}
+    where identifier_type = 'customer_id'
+),
+
+final as (
+    select
+        customers.customer_version_id,
+        account_keys.customer_key,
+        customers.customer_id,
+        customers.version_number,
+        customers.is_latest_version,
+        customers.created_at,
+        customers.updated_at,
+        customers.birth_date,
+        customers.country_code
+    from customers
+    -- A left join keeps an account the map missed visible: its null key fails the not_null test.
+    left join account_keys on customers.customer_id = account_keys.customer_id
+)
+
+select * from final

@@ -1,0 +1,29 @@
+with
+
+consents as (
+    select * from {{ ref('stg_crm__consents') }}
+),
+
+account_keys as (
+    select
+        identifier_value as customer_id,
+        customer_key
+    from {{ ref('identity_map') }}
+    where identifier_type = 'customer_id'
+),
+
+final as (
+    select
+        consents.consent_change_id,
+        account_keys.customer_key,
+        consents.customer_id,
+        consents.channel,
+        consents.is_granted,
+        consents.changed_at,
+        consents.change_source
+    from consents
+    -- A left join keeps a row the map missed visible: its null key fails the not_null test.
+    left join account_keys on consents.customer_id = account_keys.customer_id
+)
+
+select * from final

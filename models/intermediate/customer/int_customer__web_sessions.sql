@@ -1,0 +1,79 @@
+{#-
+  A session is a run of one person's events (all their cookies and logins,
+  so a visit that moves from phone to laptop stays one session) in which each
+  event follows the previous one by less than var('session_gap_minutes', 30)
+  minutes; a gap of that length or more starts a new session.
+-#}
+{%- set session_gap_minutes = var('session_gap_minutes', 30) -%}
+with
+
+events as (
+    select
+        customer_key,
+        event_id,
+        event_name,
+        occurred_at
+    from {{ ref('int_customer__web_events') }}
+),
+
+with_previous as (
+    select
+        *,
+        lag(occurred_at) over (partition by customer_key order by occurred_at, event_id) as previous_occurred_at
+    from events
+),
+
+flagged as (
+    select
+        *,
+        case
+            when previous_occurred_at is null then 1
+            when occurred_at >= {{ dbt.dateadd('minute', session_gap_minutes, 'previous_occurred_at') }} then 1
+            else 0
+        end as is_session_start
+    from with_previous
+),
+
+numbered as (
+    select
+        *,
+        cast(sum(is_session_start) over (
+            partition by customer_key
+            order by occurred_at, event_id
+            rows between unbounded preceding and current row
+        ) as {{ dbt.type_bigint() }}) as session_number
+    from flagged
+),
+
+sessions as (
+    select
+        customer_key,
+        session_number,
+        min(occurred_at) as started_at,
+        max(occurred_at) as ended_at,
+        count(*) as events_count,
+        count(case when event_name = 'product_view' then 1 end) as product_views_count,
+        count(case when event_name = 'search' then 1 end) as searches_count,
+        count(case when event_name = 'add_to_cart' then 1 end) as cart_adds_count,
+        count(case when event_name = 'purchase' then 1 end) as purchases_count
+    from numbered
+    group by customer_key, session_number
+),
+
+final as (
+    select
+        {{ dbt.concat(['customer_key', "'-'", as_text('session_number')]) }} as session_id,
+        customer_key,
+        session_number,
+        started_at,
+        ended_at,
+        events_count,
+        product_views_count,
+        searches_count,
+        cart_adds_count,
+        purchases_count,
+        cart_adds_count > 0 and purchases_count = 0 as is_cart_abandoned
+    from sessions
+)
+
+select * from final
