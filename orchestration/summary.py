@@ -96,6 +96,22 @@ def summarize(database_path: Path, raw_path: Path | None = None) -> str:
             if drift:
                 out.append("\nUnknown raw columns, ignored (staging.stg_audit__raw_schema)")
                 out.append(_format_table(["raw table", "column"], drift))
+        if _table_exists(connection, "customer_360", "identity_components"):
+            identity = _rows(
+                connection,
+                "select sum(case when is_known_customer then 1 else 0 end), "
+                "sum(case when is_known_customer then 0 else 1 end), "
+                "sum(case when shop_accounts > 1 then 1 else 0 end), "
+                "sum(case when is_oversized then 1 else 0 end) "
+                "from customer_360.identity_components",
+            )[0]
+            out.append("\nIdentity resolution (customer_360.identity_components)")
+            out.append(
+                _format_table(
+                    ["known customers", "anonymous visitors", "with several accounts", "oversized"],
+                    [identity],
+                )
+            )
         return "\n".join(out)
     finally:
         connection.close()
