@@ -6,10 +6,9 @@ customers as (
 
 account_keys as (
     select
-        identifier_value as customer_id,
+        customer_id,
         customer_key
-    from {{ ref('identity_map') }}
-    where identifier_type = 'customer_id'
+    from {{ ref('int_identity__account_keys') }}
 ),
 
 final as (
