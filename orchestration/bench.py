@@ -24,6 +24,7 @@ from pathlib import Path
 from orchestration.dbt_cli import PROJECT_DIR, DbtWorkspace, dbt_executable
 from orchestration.sample_data import generate
 from orchestration.sample_data.cli import build_parser, config_from_args
+from orchestration.sample_data.generator import GenerationSummary
 
 # ru_maxrss is in KiB on Linux (bytes on macOS).
 _RSS_SCALE = 1024 * 1024 if platform.system() == "Darwin" else 1024
@@ -42,6 +43,18 @@ def _peak_rss_mb() -> dict[str, float]:
 def result_path(out: Path) -> Path:
     """The JSON result sits next to the output folder: <out>.bench.json."""
     return out.with_name(out.name + ".bench.json")
+
+
+def reuse_generated(out: Path) -> GenerationSummary:
+    """The summary of data generated earlier, read back from its manifest."""
+    manifest = json.loads((out / "_truth" / "manifest.json").read_text(encoding="utf-8"))
+    return GenerationSummary(
+        out=out,
+        rows=manifest["rows"],
+        files=manifest["files"],
+        persons=manifest["persons"],
+        faults=manifest["fault_counts"],
+    )
 
 
 def bench_dbt_build(workspace: DbtWorkspace) -> dict[str, object]:
@@ -76,10 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     parser.prog = "python -m orchestration.bench"
     parser.add_argument("--skip-dbt", action="store_true", help="only benchmark the generator")
+    parser.add_argument(
+        "--skip-generate", action="store_true", help="reuse the data already in --out; only benchmark dbt"
+    )
     args = parser.parse_args(argv)
     config = config_from_args(args)
 
-    summary = generate(config)
+    summary = reuse_generated(args.out) if args.skip_generate else generate(config)
     memory = _peak_rss_mb()
     total = sum(summary.rows.values())
     width = max(len(name) for name in summary.rows)

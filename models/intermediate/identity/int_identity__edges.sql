@@ -11,38 +11,50 @@ observations as (
     where identifier_type != 'anonymous_id' and linked_node_id is not null and linked_node_id != node_id
 ),
 
-used as (
-    select node_id from {{ ref('int_identity__identifiers') }}
-    where is_used and identifier_type != 'anonymous_id'
+nodes as (
+    select
+        node_id,
+        node_rank
+    from {{ ref('int_identity__nodes') }}
 ),
 
 links as (
     select distinct
-        observations.node_id as from_node_id,
-        observations.linked_node_id as to_node_id
+        from_node.node_id as from_node_id,
+        from_node.node_rank as from_node_rank,
+        to_node.node_id as to_node_id,
+        to_node.node_rank as to_node_rank
     from observations
-    inner join used as used_from on observations.node_id = used_from.node_id
-    inner join used as used_to on observations.linked_node_id = used_to.node_id
+    inner join nodes as from_node on observations.node_id = from_node.node_id
+    inner join nodes as to_node on observations.linked_node_id = to_node.node_id
 ),
 
 final as (
     select
         from_node_id,
-        to_node_id
+        from_node_rank,
+        to_node_id,
+        to_node_rank
     from links
     union all
     select
-        to_node_id,
-        from_node_id
+        to_node_id as from_node_id,
+        to_node_rank as from_node_rank,
+        from_node_id as to_node_id,
+        from_node_rank as to_node_rank
     from links
     union all
     select
         node_id as from_node_id,
-        node_id as to_node_id
-    from used
+        node_rank as from_node_rank,
+        node_id as to_node_id,
+        node_rank as to_node_rank
+    from nodes
 )
 
 select distinct
     from_node_id,
-    to_node_id
+    from_node_rank,
+    to_node_id,
+    to_node_rank
 from final
