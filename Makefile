@@ -21,13 +21,16 @@ export CIW_DUCKDB_PATH ?= $(CURDIR)/data/warehouse.duckdb
 # Lint compiles the models, which read the raw files' columns: it gets a tiny
 # dataset of its own so it never depends on (or disturbs) the demo's data.
 LINT_RAW := $(CURDIR)/data/lint/raw
+# Dagster's instance (run history, schedules' state) lives with the other generated data.
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install data build demo summary test lint pytest bench docs clean distclean
+.PHONY: help install data build demo summary test lint pytest bench docs ui clean distclean
 
 help:
 	@echo "make demo    set up, generate sample data ($(CUSTOMERS) customers), build everything, print a summary"
 	@echo "make test    set up, lint (sqlfluff, ruff) and run the whole test suite"
 	@echo "make lint    sqlfluff on every model, ruff on the Python code"
+	@echo "make ui      the Dagster UI on http://127.0.0.1:3000 (assets grouped by layer, schedule, sensor)"
 	@echo "make bench   generate $(BENCH_CUSTOMERS) customers and build; report time and peak memory"
 	@echo "make clean   remove generated data and build output (keeps .venv); distclean removes .venv too"
 
@@ -67,6 +70,11 @@ test: lint pytest
 
 bench: install
 	$(BIN)/python -m orchestration.bench --customers $(BENCH_CUSTOMERS) --seed $(SEED) --faults --out $(CURDIR)/data/bench/raw
+
+ui: install
+	mkdir -p $(DAGSTER_HOME)
+	cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 docs: install
 	$(BIN)/dbt docs generate

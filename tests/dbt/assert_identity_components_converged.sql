@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'int_identity__components'}}}) }}
 -- Label propagation reached its fixed point: no link joins two nodes with
 -- different anchors. If this fails, raise var identity_max_rounds.
 select

@@ -1,0 +1,1 @@
+"""Raw data: the sample-data generator as an asset, and the sensor that sees new raw files."""
