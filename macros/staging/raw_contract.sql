@@ -49,7 +49,7 @@
     each one with the same reader options. -#}
 {% macro duckdb__raw_file_columns(source_name, table_name) -%}
     {%- set rendered = source(source_name, table_name) | string -%}
-    {%- set pattern_match = modules.re.search("^\s*\w+\(\s*'([^']+)'", rendered) -%}
+    {%- set pattern_match = modules.re.search("^[ ]*[A-Za-z_]+[(][ ]*'([^']+)'", rendered) -%}
     {%- if pattern_match is none -%}
         {{ return(default__raw_file_columns(source_name, table_name)) }}
     {%- endif -%}
