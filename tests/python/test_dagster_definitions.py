@@ -39,7 +39,7 @@ def test_demo_job_materialises_every_layer_with_all_checks_passing(
 ) -> None:
     monkeypatch.setenv("CIW_RAW_DATA_PATH", str(tmp_path / "raw"))
     monkeypatch.setenv("CIW_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
-    result = defs.get_job_def("demo").execute_in_process(
+    result = defs.resolve_job_def("demo").execute_in_process(
         run_config={"ops": {"sample_data": {"config": {"customers": 200, "seed": 3, "faults": True}}}},
         instance=DagsterInstance.ephemeral(),
     )
