@@ -4,19 +4,8 @@
 {#- These helpers take contract column names and read the raw_<name> text
     columns that select_raw_text() produces. -#}
 
-{#- A stable fingerprint of all raw values: equal fingerprints are exact
-    copies, and it breaks ties deterministically when one key has two versions. -#}
-{% macro row_fingerprint(column_names) -%}
-    {%- set parts = [] -%}
-    {%- for column_name in column_names -%}
-        {%- do parts.append("coalesce(raw_" ~ column_name ~ ", '<null>')") -%}
-        {%- if not loop.last %}{% do parts.append("'|'") %}{% endif -%}
-    {%- endfor -%}
-    {{ dbt.hash(dbt.concat(parts)) }}
-{%- endmacro %}
-
-
-{#- The raw key as text ("a|b" for composite keys) for the quarantine table. -#}
+{#- Raw values as one text, '|'-joined, '<null>' for a missing one: the raw key
+    in the quarantine table, and (hashed) a row's fingerprint. -#}
 {% macro raw_key_text(column_names) -%}
     {%- set parts = [] -%}
     {%- for column_name in column_names -%}
@@ -24,6 +13,13 @@
         {%- if not loop.last %}{% do parts.append("'|'") %}{% endif -%}
     {%- endfor -%}
     {{ dbt.concat(parts) if parts | length > 1 else parts[0] }}
+{%- endmacro %}
+
+
+{#- A stable fingerprint of all raw values: equal fingerprints are exact
+    copies, and it breaks ties deterministically when one key has two versions. -#}
+{% macro row_fingerprint(column_names) -%}
+    {{ dbt.hash(raw_key_text(column_names)) }}
 {%- endmacro %}
 
 
@@ -50,17 +46,6 @@
     {%- endfor -%}
     {%- do parts.append("'}'") -%}
     {{ dbt.concat(parts) }}
-{%- endmacro %}
-
-
-{#- Rows that survive every row-level check compete per key: the first by
-    the given order stays, the rest are duplicates. Exact copies share a
-    fingerprint; a different fingerprint means two versions of one key. -#}
-{% macro duplicate_rank(key_columns, order_by='row_fingerprint') -%}
-    row_number() over (
-        partition by {{ key_columns | join(', ') }}, (row_problem is null)
-        order by {{ order_by }}
-    )
 {%- endmacro %}
 
 
