@@ -40,3 +40,21 @@ def faulty_raw(sample_root: Path) -> Path:
 def medium_raw(sample_root: Path) -> Path:
     """5,000 registered customers: enough persons for distributional checks."""
     return _generate(sample_root, "medium", customers=5_000, seed=11)
+
+
+@pytest.fixture(scope="session")
+def full_build(tmp_path_factory: pytest.TempPathFactory):
+    """The whole project built once (`dbt build`, every layer) on 3,000 customers with faults.
+
+    Shared by the tests of the layers after the marts (activation, measurement, validation) so
+    the suite builds the warehouse once instead of once per module. Tests that change it (a
+    seed row, a var) must restore what they changed before they return.
+    """
+    from orchestration.dbt_cli import DbtWorkspace, run_dbt
+
+    root = tmp_path_factory.mktemp("full_build")
+    generate(GeneratorConfig(customers=3_000, seed=5, out=root / "raw", faults=True))
+    workspace = DbtWorkspace(root / "raw", root / "warehouse.duckdb", root / "dbt")
+    result = run_dbt(["build"], workspace)
+    assert result.returncode == 0, result.stdout[-6000:]
+    return workspace

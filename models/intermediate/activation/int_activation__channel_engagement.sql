@@ -1,0 +1,81 @@
+-- One row per customer and contact channel: current consent (as of the as-of
+-- date) and how the customer engages with messages in that channel. Channels
+-- without message history (post, phone) get the prior, so consent decides.
+with
+
+customers as (
+    select
+        {%- for channel in feature_consent_channels() %}
+            has_{{ feature_column_suffix(channel) }}_consent,
+        {%- endfor %}
+        customer_key
+    from {{ ref('customer_360') }}
+),
+
+communications as (
+    select
+        customer_key,
+        channel,
+        opened_at,
+        clicked_at
+    from {{ ref('int_customer__communications') }}
+    where
+        customer_key is not null
+        and sent_at >= {{ as_of_window_start(365) }}
+        and sent_at < {{ as_of_upper_bound() }}
+),
+
+message_totals as (
+    select
+        customer_key,
+        channel,
+        count(*) as messages_sent,
+        count(opened_at) as messages_opened,
+        count(clicked_at) as messages_clicked
+    from communications
+    group by customer_key, channel
+),
+
+customer_channels as (
+    {%- for channel in feature_consent_channels() %}
+        select
+            customer_key,
+            '{{ channel }}' as channel,
+            has_{{ feature_column_suffix(channel) }}_consent as has_consent
+        from customers
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
+final as (
+    select
+        customer_channels.customer_key,
+        customer_channels.channel,
+        customer_channels.has_consent,
+        coalesce(message_totals.messages_sent, 0) as messages_sent_365d,
+        coalesce(message_totals.messages_opened, 0) as messages_opened_365d,
+        coalesce(message_totals.messages_clicked, 0) as messages_clicked_365d,
+        -- Clicks per message with one click in two messages as the prior, so one
+        -- lucky click does not outrank a channel with a long record.
+        {{ safe_ratio(
+            'coalesce(message_totals.messages_clicked, 0) + 1',
+            'coalesce(message_totals.messages_sent, 0) + 2'
+        ) }} as engagement_score
+    from customer_channels
+    left join message_totals
+        on
+            customer_channels.customer_key = message_totals.customer_key
+            and customer_channels.channel = message_totals.channel
+)
+
+select
+    customer_key,
+    channel,
+    has_consent,
+    messages_sent_365d,
+    messages_opened_365d,
+    messages_clicked_365d,
+    engagement_score
+from final
