@@ -20,6 +20,22 @@ What the staging layer can rely on:
   true/false, empty unquoted field for null, text quoted.
 * Every clean instant lies in [end_date - history_days, end_date) with end_date at 00:00 UTC.
 
+Planted causal effects (effects.py; GeneratorConfig(effects=False) or --no-effects turns them
+off, leaving the same persons, experiments and memberships):
+
+* marketing.assignments holds four randomized campaigns (config RCT_CAMPAIGNS; one assignment
+  per person and campaign, 70% treatment). Treated customers alive in the purchase process at
+  assigned_at may make one incremental purchase within 30 days and their orders in that window
+  change value, by treatment, needs segment and planted value tier; RCT-04 (NEWSLETTER) has a
+  zero effect. Treated customers consenting to the campaign's channel also get its message in
+  marketing.communications (campaign_id RCT-xx); controls get none.
+* A quarter of loyalty members buy at a higher rate after joining; the others do not change.
+* Truth: _truth/treatment_effects.parquet (per campaign, segment, value tier and cell),
+  _truth/assignment_outcomes.parquet (per assignment: untreated outcome, expected effect,
+  realized outcome), _truth/loyalty_effect.parquet (per member), the source of every purchase
+  in _truth/orders.parquet, and summaries in purchase_process.json and manifest.json. The
+  added purchases are about 2% of all purchases; person_parameters keeps the BG/NBD truth.
+
 Output is byte-identical for identical arguments (whatever the number of workers) and is built
 in chunks of 50,000 persons, so memory stays bounded at any number of customers.
 """

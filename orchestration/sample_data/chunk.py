@@ -2,7 +2,9 @@
 
 `generate_chunk(world, index)` is a pure function of its arguments: its random stream is
 SeedSequence([seed, CHUNK_STREAM, index]) and all ids are derived from global numbers. Faults use
-their own stream, so the clean rows are identical with and without --faults.
+their own stream, so the clean rows are identical with and without --faults. Experiments and
+loyalty memberships are planned (PLAN_STREAM) before any order is built, because the planted
+effects (EFFECT_STREAM, effects.py) add purchases and change order values.
 """
 
 from __future__ import annotations
@@ -15,9 +17,16 @@ import pyarrow as pa
 from orchestration.sample_data.accounts import build_accounts, build_spellings
 from orchestration.sample_data.config import PERSON_TYPES
 from orchestration.sample_data.cookies import build_cookies
-from orchestration.sample_data.crm import consent_history, loyalty_members, service_cases, surveys
+from orchestration.sample_data.crm import (
+    consent_history,
+    loyalty_members,
+    plan_memberships,
+    service_cases,
+    surveys,
+)
+from orchestration.sample_data.effects import apply_effects
 from orchestration.sample_data.faults import ChunkLinks, plant_chunk_faults
-from orchestration.sample_data.marketing import assignments, communications
+from orchestration.sample_data.marketing import assignments, communications, plan_assignments
 from orchestration.sample_data.orders import build_orders
 from orchestration.sample_data.persons import build_persons
 from orchestration.sample_data.purchases import draw_purchases
@@ -30,9 +39,7 @@ from orchestration.sample_data.truth import (
     segments_table,
 )
 from orchestration.sample_data.web import build_events, page_vocabulary
-from orchestration.sample_data.world import CHUNK_STREAM, World
-
-FAULT_STREAM = 4
+from orchestration.sample_data.world import CHUNK_STREAM, EFFECT_STREAM, FAULT_STREAM, PLAN_STREAM, World
 
 
 @dataclass
@@ -43,6 +50,7 @@ class ChunkOutput:
     late: dict[str, pa.Table] = field(default_factory=dict)
     truth: dict[str, pa.Table] = field(default_factory=dict)
     faults: list[pa.Table] = field(default_factory=list)
+    stats: dict[str, pa.Table] = field(default_factory=dict)  # partial sums, added up by the generator
 
 
 def generate_chunk(world: World, index: int) -> ChunkOutput:
@@ -52,16 +60,31 @@ def generate_chunk(world: World, index: int) -> ChunkOutput:
     process = draw_purchases(world, rng, persons)
     spell = build_spellings(world, rng, persons)
     accounts = build_accounts(world, rng, persons, process, spell)
+    plan_rng = world.rng(PLAN_STREAM, index)
+    rct = plan_assignments(world, plan_rng, accounts)
+    members = plan_memberships(world, plan_rng, persons, process)
+    assignment_table = assignments(index, accounts, rct)
+    effects = apply_effects(
+        world,
+        world.rng(EFFECT_STREAM, index),
+        persons,
+        process,
+        accounts,
+        assignment_table.column("assignment_id").combine_chunks(),
+        rct,
+        members,
+    )
+    process = effects.process
     orders = build_orders(world, rng, index, persons, process, accounts, spell)
     cookies = build_cookies(world, rng, persons, orders)
     events = build_events(
         world, rng, index, persons, process, accounts, orders, cookies, page_vocabulary(world)
     )
     signup, consent_log = consent_history(world, rng, accounts)
-    loyalty, loyalty_person = loyalty_members(world, rng, persons, process, accounts)
+    loyalty, loyalty_person = loyalty_members(world, rng, persons, process, accounts, members)
     cases = service_cases(world, rng, index, persons, orders)
     survey_table, _ = surveys(world, rng, index, persons, accounts, orders, cases)
-    comms, consent_log = communications(world, rng, index, persons, accounts, signup, consent_log)
+    comms, consent_log = communications(world, rng, index, persons, accounts, signup, consent_log, rct)
 
     tables = {
         "shop.customers": accounts.customers,
@@ -74,7 +97,7 @@ def generate_chunk(world: World, index: int) -> ChunkOutput:
         "crm.service_cases": cases.table,
         "crm.surveys": survey_table,
         "marketing.communications": comms,
-        "marketing.assignments": assignments(world, rng, index, accounts),
+        "marketing.assignments": assignment_table,
     }
     customers, cust_person = accounts.customers, accounts.customers_person
     cookie_flat, cookie_person = events.cookie_pairs
@@ -112,6 +135,8 @@ def generate_chunk(world: World, index: int) -> ChunkOutput:
         "persons": identity_rows(identity_parts, placeholders, persons.gidx),
         "segments": segments_table(persons.gidx, persons.segment),
         "person_parameters": parameters_table(world, persons, process),
-        "orders": orders_truth(orders, persons.gidx),
+        "orders": orders_truth(orders, process, persons.gidx),
+        **effects.truth,
     }
+    out.stats = effects.stats
     return out

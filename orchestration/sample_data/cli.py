@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers", type=int, default=0, help="worker processes; 0 = min(2, cpus); no effect on output"
     )
+    parser.add_argument(
+        "--no-effects",
+        dest="effects",
+        action="store_false",
+        help="plant no causal effects (no incremental purchases): effect-free data for model fits",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return parser
 
@@ -66,6 +72,7 @@ def config_from_args(args: argparse.Namespace) -> GeneratorConfig:
         history_days=args.history_days,
         quiet=args.quiet,
         workers=args.workers,
+        effects=args.effects,
     )
 
 

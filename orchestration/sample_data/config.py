@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-GENERATOR_VERSION = "1.0.0"
+import numpy as np
+
+GENERATOR_VERSION = "1.1.0"  # 1.1: planted causal effects (RCTs, loyalty)
 
 CATEGORIES: tuple[str, ...] = (
     "fashion",
@@ -61,7 +63,7 @@ class Rates:
     guest_checkout_share: float = 0.05
     cancelled_share: float = 0.02  # extra cancelled orders per purchase occasion
     checkout_email_share: float = 0.6  # account orders that also carry the checkout email
-    loyalty_share: float = 0.35
+    loyalty_share: float = 0.50  # mean intent to join; ~20% of registered buyers join (LoyaltyEffect)
     loyalty_left_share: float = 0.10
     consent_change_share: float = 0.20
     post_purchase_survey_share: float = 0.10
@@ -168,14 +170,102 @@ OPEN_RATE = {"email": 0.22, "sms": 0.0, "push": 0.07}  # sms opens are not obser
 CLICK_RATE = {"email": 0.18, "sms": 0.04, "push": 0.15}  # email/push: given open; sms: given delivery
 
 TREATMENT_CODES: tuple[str, ...] = ("WELCOME", "WINBACK_10", "CROSS_SELL", "LOYALTY_BONUS", "NEWSLETTER")
-RCT_CAMPAIGNS: tuple[tuple[str, str, float], ...] = (
-    # campaign_id, treatment_code, position of the assignment date in the window (0..1)
-    ("RCT-01", "WINBACK_10", 0.45),
-    ("RCT-02", "CROSS_SELL", 0.60),
-    ("RCT-03", "LOYALTY_BONUS", 0.75),
+
+
+@dataclass(frozen=True)
+class RctCampaign:
+    """A randomized campaign run outside the warehouse (rows of marketing.assignments)."""
+
+    campaign_id: str
+    treatment_code: str
+    position: float  # assignment date as a position in the observation window (0..1)
+    channel: str  # message channel of the treated customers' message (a MESSAGE_CHANNELS name)
+
+
+RCT_CAMPAIGNS: tuple[RctCampaign, ...] = (
+    RctCampaign("RCT-01", "WINBACK_10", 0.45, "email"),
+    RctCampaign("RCT-02", "CROSS_SELL", 0.60, "email"),
+    RctCampaign("RCT-03", "LOYALTY_BONUS", 0.75, "push"),
+    RctCampaign("RCT-04", "NEWSLETTER", 0.85, "email"),  # planted effect zero: the false-positive check
 )
-RCT_INCLUSION = 0.40
-RCT_TREATMENT_SHARE = 0.80
+RCT_INCLUSION = 0.50  # share of first accounts existing at the assignment date that enter the experiment
+RCT_TREATMENT_SHARE = 0.70
+RCT_ASSIGNMENT_HOUR_UTC = 6
+
+# --- planted causal effects ------------------------------------------------------------------
+# Value tiers of the planted purchase process: buyers ranked by expected annual spend while
+# alive, 365 * lambda * E[order value] = 365 * lambda * p / nu; shares of buyers, low to high.
+# Non-buyers (prospects) have no tier ('none'), and no treatment changes them.
+VALUE_TIERS: tuple[str, ...] = ("low", "medium", "high")
+VALUE_TIER_SHARES: tuple[float, float, float] = (0.50, 0.35, 0.15)
+RESPONSE_WINDOW_DAYS = 30.0  # treated customers respond within 30 days of assigned_at
+RESPONSE_DELAY_DAYS = 7.0  # mean delay of an incremental purchase (exponential, cut at the window)
+
+
+@dataclass(frozen=True)
+class TreatmentEffect:
+    """Planted intent-to-treat effect of one treatment on a customer who is alive when treated.
+
+    In the cell (needs segment s, value tier t) a treated, alive customer makes one extra
+    ("incremental") purchase in the response window with probability
+    purchase * segment[s] * tier[t], and every order they place in the window is worth
+    (1 + spend * segment[s] * tier[t]) times its untreated value. Customers not yet acquired
+    or already dropped out at the assignment, prospects and the control group are unchanged.
+    """
+
+    purchase: float
+    spend: float
+    segment: tuple[float, float, float, float, float]  # SEGMENTS order
+    tier: tuple[float, float, float]  # VALUE_TIERS order
+
+    def purchase_probability(self) -> np.ndarray:
+        """(segment x tier) matrix of incremental-purchase probabilities."""
+        return np.clip(self.purchase * np.outer(self.segment, self.tier), 0.0, 1.0)
+
+    def spend_change(self) -> np.ndarray:
+        """(segment x tier) matrix of relative order-value changes."""
+        return np.clip(self.spend * np.outer(self.segment, self.tier), -0.9, 10.0)
+
+
+TREATMENT_EFFECTS: dict[str, TreatmentEffect] = {
+    # A welcome offer: a small nudge for everyone (no RCT tests it; for the closed loop).
+    "WELCOME": TreatmentEffect(0.05, 0.0, (1.0, 1.0, 1.0, 1.0, 1.0), (1.0, 1.0, 1.0)),
+    # 10% off: strongest on bargain hunters and low-value customers, and it discounts orders
+    # that would have happened anyway (negative spend change).
+    "WINBACK_10": TreatmentEffect(0.14, -0.06, (1.6, 0.6, 1.0, 1.1, 0.5), (1.3, 0.9, 0.5)),
+    # Recommendations: larger baskets and extra purchases for tech and style shoppers.
+    "CROSS_SELL": TreatmentEffect(0.08, 0.08, (0.5, 1.6, 1.4, 0.8, 1.0), (0.6, 1.0, 1.5)),
+    # Bonus points: works on the valuable customers.
+    "LOYALTY_BONUS": TreatmentEffect(0.10, 0.04, (0.9, 0.8, 1.2, 1.2, 0.9), (0.4, 1.0, 1.8)),
+    # The newsletter causes nothing: any measured effect is noise.
+    "NEWSLETTER": TreatmentEffect(0.0, 0.0, (1.0, 1.0, 1.0, 1.0, 1.0), (1.0, 1.0, 1.0)),
+}
+
+
+@dataclass(frozen=True)
+class LoyaltyEffect:
+    """Who joins the loyalty club, when, and what membership changes.
+
+    Joining: a registered buyer intends to join with probability
+    loyalty_share * (0.5 + F(lambda)), F being the planted Gamma CDF of purchase rates, so
+    frequent buyers join more often (a naive member vs non-member comparison overstates the
+    club). The join date is the first purchase plus a delay (early_join_share join within
+    days, the rest uniformly within late_join_days, which leaves most members months of
+    history before joining); a person who has dropped out by then, or whose date falls after
+    the window, does not join: about 20% of registered buyers become members.
+    Effect: changed_share of members buy at rate lambda * (1 + u), u ~ U(uplift_low,
+    uplift_high), from joining until they leave, drop out or the window ends (the extra
+    purchases are a Poisson process at rate lambda * u, so the dropout process is untouched);
+    the other members do not change at all.
+    """
+
+    early_join_share: float = 0.10
+    early_join_days: float = 7.0
+    late_join_days: tuple[float, float] = (90.0, 720.0)
+    changed_share: float = 0.25
+    uplift_low: float = 0.2
+    uplift_high: float = 0.6
+
 
 RETURN_REASONS: tuple[str, ...] = ("size", "damaged", "not_as_described", "changed_mind", "late_delivery")
 CASE_REASONS: tuple[str, ...] = ("delivery", "return", "product_quality", "billing", "account")
@@ -203,6 +293,8 @@ class GeneratorConfig:
     bg_nbd: BgNbdParams = field(default_factory=BgNbdParams)
     gamma_gamma: GammaGammaParams = field(default_factory=GammaGammaParams)
     rates: Rates = field(default_factory=Rates)
+    loyalty: LoyaltyEffect = field(default_factory=LoyaltyEffect)
+    effects: bool = True  # plant the causal effects; False gives effect-free purchases for model fits
 
     def __post_init__(self) -> None:
         if self.customers < 1:

@@ -12,7 +12,13 @@ import numpy as np
 import pyarrow as pa
 
 from orchestration.sample_data.accounts import Accounts
-from orchestration.sample_data.arrays import categorical, categorical_rows, dict_column, ts_array
+from orchestration.sample_data.arrays import (
+    categorical,
+    categorical_rows,
+    days_to_seconds,
+    dict_column,
+    ts_array,
+)
 from orchestration.sample_data.config import (
     CASE_CHANNELS,
     CASE_REASONS,
@@ -119,45 +125,104 @@ def consent_history(
     return signup, ConsentLog.concat([sign_log, change_log])
 
 
+@dataclass(frozen=True)
+class MembershipPlan:
+    """Loyalty memberships, decided before any order is built because membership changes behaviour.
+
+    Aligned arrays, one entry per member, in buyer order.
+    """
+
+    buyer_pos: np.ndarray  # index into the purchase process's buyers
+    joined: np.ndarray  # epoch seconds
+    left: np.ndarray  # epoch seconds, -1 while still a member at the end of the window
+    changed: np.ndarray  # membership raises this member's purchase rate
+    uplift: np.ndarray  # u: the changed member's rate is lambda * (1 + u); 0 for the others
+
+    @property
+    def size(self) -> int:
+        return len(self.buyer_pos)
+
+
+def plan_memberships(
+    world: World, rng: np.random.Generator, persons: Persons, process: PurchaseProcess
+) -> MembershipPlan:
+    """Who joins, when, who leaves, and whose behaviour membership changes (see LoyaltyEffect).
+
+    Frequent buyers are more likely to join, and only buyers still alive at the join date join.
+    """
+    from scipy.special import gammainc  # the planted Gamma CDF of purchase rates
+
+    rates, loyalty, bg = world.config.rates, world.config.loyalty, world.config.bg_nbd
+    start, end = world.start_epoch, world.end_epoch
+    buyers = process.buyers
+    nb = buyers.size
+    intends = rng.random(nb) < rates.loyalty_share * (0.5 + gammainc(bg.r, process.lam * bg.alpha))
+    early = rng.random(nb) < loyalty.early_join_share
+    delay = np.where(
+        early, rng.exponential(loyalty.early_join_days, nb), rng.uniform(*loyalty.late_join_days, nb)
+    )
+    acquired = days_to_seconds(process.acquired, start)
+    # At least an hour after the first purchase, so joining never ties with the acquisition.
+    joined = np.maximum(days_to_seconds(process.acquired + delay, start), acquired + 3_600)
+    dropped = np.where(
+        np.isnan(process.dropout),
+        np.iinfo(np.int64).max,
+        days_to_seconds(np.nan_to_num(process.dropout), start),
+    )
+    member = (persons.kind[buyers] == REGISTERED_BUYER) & intends & (joined < end) & (joined < dropped)
+    pos = np.flatnonzero(member)
+    joined = joined[pos]
+    left = rng.random(pos.size) < rates.loyalty_left_share
+    left_at = joined + 1 + np.floor(rng.random(pos.size) * (end - 1 - joined)).astype(np.int64)
+    left &= left_at < end
+    changed = rng.random(pos.size) < loyalty.changed_share
+    uplift = np.where(changed, rng.uniform(loyalty.uplift_low, loyalty.uplift_high, pos.size), 0.0)
+    return MembershipPlan(
+        buyer_pos=pos, joined=joined, left=np.where(left, left_at, -1), changed=changed, uplift=uplift
+    )
+
+
+def member_ids(world: World, persons: Persons, person: np.ndarray) -> pa.Array:
+    width = digits_needed(world.config.total_persons, 7)
+    return format_ids("M", scramble(persons.gidx[person], width, world.config.seed + 5), width)
+
+
 def loyalty_members(
-    world: World, rng: np.random.Generator, persons: Persons, process: PurchaseProcess, accounts: Accounts
+    world: World,
+    rng: np.random.Generator,
+    persons: Persons,
+    process: PurchaseProcess,
+    accounts: Accounts,
+    plan: MembershipPlan,
 ) -> tuple[pa.Table, np.ndarray]:
-    """Memberships of ~35% of registered buyers, joined after their first purchase.
+    """The planned memberships as crm.loyalty_members; tier and points follow the actual spend.
 
     Returns the table and the local person index per row.
     """
-    rates, end = world.config.rates, world.end_epoch
     buyers = process.buyers
-    is_registered = persons.kind[buyers] == REGISTERED_BUYER
-    joined = world.start_epoch + np.floor(
-        (process.acquired + rng.exponential(25.0, buyers.size)) * 86_400
-    ).astype(np.int64)
-    member = is_registered & (rng.random(buyers.size) < rates.loyalty_share) & (joined < end)
-    pos = np.flatnonzero(member)
+    pos = plan.buyer_pos
     person = buyers[pos]
-    purchase_seconds = world.start_epoch + np.floor(process.day * 86_400).astype(np.int64)
+    purchase_seconds = days_to_seconds(process.day, world.start_epoch)
     spend = np.bincount(process.buyer_pos, weights=process.value_cents, minlength=buyers.size)[pos]
-    after_join = purchase_seconds >= joined[process.buyer_pos]
+    joined = np.zeros(buyers.size, np.int64)
+    joined[pos] = plan.joined
+    after_join = np.isin(process.buyer_pos, pos) & (purchase_seconds >= joined[process.buyer_pos])
     spend_after = np.bincount(
         process.buyer_pos[after_join], weights=process.value_cents[after_join], minlength=buyers.size
     )[pos]
     tier = np.searchsorted(np.array(TIER_THRESHOLDS_CENTS), spend, side="right")
-    left = rng.random(pos.size) < rates.loyalty_left_share
-    left_at = joined[pos] + 1 + np.floor(rng.random(pos.size) * (end - 1 - joined[pos])).astype(np.int64)
-    left &= left_at < end
+    left = plan.left >= 0
     points = np.where(left, 0, np.floor(spend_after / 100.0 * rng.uniform(0.2, 1.0, pos.size))).astype(
         np.int64
     )
-    width = digits_needed(world.config.total_persons, 7)
-    numbers = scramble(persons.gidx[person], width, world.config.seed + 5)
     table = pa.table(
         {
-            "member_id": format_ids("M", numbers, width),
+            "member_id": member_ids(world, persons, person),
             "customer_id": accounts.customer_id.take(pa.array(accounts.first_of[person])),
-            "joined_at": ts_array(joined[pos]),
+            "joined_at": ts_array(plan.joined),
             "tier": dict_column(TIERS, tier),
             "points_balance": pa.array(points, type=pa.int64()),
-            "left_at": ts_array(left_at, ~left),
+            "left_at": ts_array(plan.left, ~left),
         }
     )
     return table, person

@@ -24,6 +24,12 @@ import pyarrow.parquet as pq
 from orchestration.contract import RAW_TABLES
 from orchestration.sample_data.chunk import ChunkOutput, generate_chunk
 from orchestration.sample_data.config import GENERATOR_VERSION, PERSON_TYPES, GeneratorConfig
+from orchestration.sample_data.effects import (
+    add_sums,
+    effects_summary,
+    planted_json,
+    treatment_effects_table,
+)
 from orchestration.sample_data.faults import (
     FAULT_SCHEMA,
     plant_product_faults,
@@ -31,7 +37,6 @@ from orchestration.sample_data.faults import (
     unknown_column_records,
 )
 from orchestration.sample_data.handoff import SpilledChunk, spill, spill_dir, unspill
-from orchestration.sample_data.marketing import treatment_effects
 from orchestration.sample_data.truth import PERSONS_SCHEMA, process_json, write_json
 from orchestration.sample_data.world import PRODUCT_FAULT_STREAM, World, build_world
 from orchestration.sample_data.writer import (
@@ -44,7 +49,7 @@ from orchestration.sample_data.writer import (
     open_sinks,
 )
 
-TRUTH_FILES = ("persons", "segments", "person_parameters", "orders")
+TRUTH_FILES = ("persons", "segments", "person_parameters", "orders", "assignment_outcomes", "loyalty_effect")
 
 
 @dataclass
@@ -144,6 +149,7 @@ def generate(config: GeneratorConfig) -> GenerationSummary:
     }
     fault_sink = TruthSink(truth_dir / "faults.parquet", FAULT_SCHEMA)
     persons: Counter[str] = Counter()
+    stats: dict[str, pa.Table] = {}
 
     products = world.catalog.table
     if config.faults:
@@ -157,6 +163,8 @@ def generate(config: GeneratorConfig) -> GenerationSummary:
     for output in run_chunks(world):
         _write_chunk(output, sinks, truth, fault_sink)
         persons.update(output.persons_by_type)
+        for name, part in output.stats.items():
+            stats[name] = add_sums(stats.get(name), part)
         written = sum(s.rows for s in sinks.values())
         _progress(
             config,
@@ -166,10 +174,13 @@ def generate(config: GeneratorConfig) -> GenerationSummary:
 
     for sink in [*sinks.values(), *truth.values(), fault_sink]:
         sink.close()
-    _write_once(truth_dir / "treatment_effects.parquet", treatment_effects())
-    write_json(truth_dir / "purchase_process.json", process_json(world))
+    cells = stats.get("effect_cells")
+    _write_once(truth_dir / "treatment_effects.parquet", treatment_effects_table(cells, config.effects))
+    write_json(truth_dir / "purchase_process.json", process_json(world) | {"effects": planted_json(world)})
     summary = _summary(config, sinks, truth, fault_sink, persons)
-    write_json(truth_dir / "manifest.json", _manifest(config, world, summary))
+    manifest = _manifest(config, world, summary)
+    manifest["effects"] = effects_summary(stats.get("effect_summary"), cells, config.effects)
+    write_json(truth_dir / "manifest.json", manifest)
     summary.elapsed_seconds = round(time.perf_counter() - started, 3)
     return summary
 
@@ -235,6 +246,7 @@ def _manifest(config: GeneratorConfig, world: World, summary: GenerationSummary)
             "end_date": config.end_date.isoformat(),
             "history_days": config.history_days,
             "chunk_size": config.chunk_size,
+            "effects": config.effects,
         },
         "observation_start": process["observation_start"],
         "observation_end": process["observation_end"],

@@ -2,10 +2,14 @@
 
 Campaigns are processed in send order (a loop over ~80 campaigns, vectorised over accounts) so
 that targeting always sees the consent state at send time, including withdrawals caused by
-unsubscribes from earlier messages.
+unsubscribes from earlier messages. The randomized campaigns (config RCT_CAMPAIGNS) are planned
+before the orders, because their treated customers respond (effects.py); their messages join the
+same send loop.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +22,7 @@ from orchestration.sample_data.config import (
     CONSENT_CHANNELS,
     DELIVERY_RATE,
     OPEN_RATE,
+    RCT_ASSIGNMENT_HOUR_UTC,
     RCT_CAMPAIGNS,
     RCT_INCLUSION,
     RCT_TREATMENT_SHARE,
@@ -46,6 +51,46 @@ def _apply(state: np.ndarray, log: ConsentLog, mask: np.ndarray) -> None:
     state[log.account[last], log.channel[last]] = log.granted[last]
 
 
+@dataclass(frozen=True)
+class AssignmentPlan:
+    """Who is in which randomized campaign and group; drawn before any order, as treated customers respond."""
+
+    account: np.ndarray
+    campaign: np.ndarray  # index into RCT_CAMPAIGNS
+    at: np.ndarray  # assigned_at, epoch seconds
+    treated: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.account)
+
+
+def rct_assigned_at(world: World, k: int) -> int:
+    """The assignment instant of RCT campaign k: 06:00 UTC on the day at its position in the window."""
+    day = int(np.floor(RCT_CAMPAIGNS[k].position * world.horizon))
+    return world.start_epoch + day * 86_400 + RCT_ASSIGNMENT_HOUR_UTC * 3_600
+
+
+def plan_assignments(world: World, rng: np.random.Generator, accounts: Accounts) -> AssignmentPlan:
+    """Each RCT takes RCT_INCLUSION of the first accounts existing at its date and treats RCT_TREATMENT_SHARE.
+
+    One assignment per person and campaign (second accounts are left out), so a person is never in
+    both groups of one experiment.
+    """
+    acc_parts, rct_parts, t_parts = [], [], []
+    for k in range(len(RCT_CAMPAIGNS)):
+        at = rct_assigned_at(world, k)
+        eligible = ~accounts.is_second & (accounts.created < at)
+        acc = np.flatnonzero(eligible & (rng.random(accounts.size) < RCT_INCLUSION))
+        acc_parts.append(acc)
+        rct_parts.append(np.full(acc.size, k))
+        t_parts.append(np.full(acc.size, at, dtype=np.int64))
+    acc, rct, at = (np.concatenate(p) for p in (acc_parts, rct_parts, t_parts))
+    return AssignmentPlan(
+        account=acc, campaign=rct, at=at, treated=rng.random(acc.size) < RCT_TREATMENT_SHARE
+    )
+
+
 def communications(
     world: World,
     rng: np.random.Generator,
@@ -54,9 +99,27 @@ def communications(
     accounts: Accounts,
     signup: np.ndarray,
     preferences: ConsentLog,
+    plan: AssignmentPlan,
 ) -> tuple[pa.Table, ConsentLog]:
-    """Messages per campaign to consenting accounts, and the consent withdrawals from unsubscribes."""
+    """Messages per campaign to consenting accounts, and the consent withdrawals from unsubscribes.
+
+    The RCT campaigns send their message to the treated customers who consent to the campaign's
+    channel at the assignment (campaign_id RCT-xx); the control group gets nothing. The planted
+    effect does not depend on the message (see effects.py).
+    """
     camp, end = world.campaigns, world.end_epoch
+    n_rct = len(RCT_CAMPAIGNS)
+    ids = [*camp.ids, *(c.campaign_id for c in RCT_CAMPAIGNS)]
+    channels = np.concatenate([camp.channel, [MESSAGE_CHANNELS.index(c.channel) for c in RCT_CAMPAIGNS]])
+    treatments = np.concatenate(
+        [camp.treatment, [TREATMENT_CODES.index(c.treatment_code) for c in RCT_CAMPAIGNS]]
+    ).astype(np.int64)
+    sends = np.concatenate(
+        [
+            world.start_epoch + (camp.day * 86_400).astype(np.int64),
+            [rct_assigned_at(world, k) for k in range(n_rct)],
+        ]
+    ).astype(np.int64)
     state = signup[:, : len(MESSAGE_CHANNELS)].copy()
     engagement = world.segments.engagement[persons.segment[accounts.person]]
     pending: list[ConsentLog] = []
@@ -65,18 +128,22 @@ def communications(
         k: [] for k in ("acc", "camp", "sent", "deliv", "open", "click", "unsub")
     }
 
-    for k in range(camp.size):
-        send = world.start_epoch + int(camp.day[k] * 86_400)
+    for k in np.argsort(sends, kind="stable"):
+        send = int(sends[k])
         # Signup grants are already in `state`; later changes and unsubscribes apply in time order.
         log = ConsentLog.concat([preferences, *pending])
         _apply(state, log, (log.seconds >= previous) & (log.seconds < send) & (log.source != SIGNUP))
         previous = send
 
-        ch = int(camp.channel[k])
-        eligible = (accounts.created < send) & state[:, ch]
-        if TREATMENT_CODES[camp.treatment[k]] == "WELCOME":
-            eligible &= accounts.created >= send - int(WELCOME_WINDOW_DAYS * 86_400)
-        acc = np.flatnonzero(eligible & (rng.random(accounts.size) < camp.target_share[k]))
+        ch = int(channels[k])
+        if k >= camp.size:
+            treated = plan.account[(plan.campaign == k - camp.size) & plan.treated]
+            acc = treated[state[treated, ch]]
+        else:
+            eligible = (accounts.created < send) & state[:, ch]
+            if TREATMENT_CODES[camp.treatment[k]] == "WELCOME":
+                eligible &= accounts.created >= send - int(WELCOME_WINDOW_DAYS * 86_400)
+            acc = np.flatnonzero(eligible & (rng.random(accounts.size) < camp.target_share[k]))
         name = MESSAGE_CHANNELS[ch]
         eng = engagement[acc]
         sent = send + rng.integers(0, 7_200, acc.size)
@@ -120,9 +187,9 @@ def communications(
         {
             "send_id": chunk_ids("SND", chunk, np.arange(n) + 1, digits=11, stride=SEND_ID_STRIDE),
             "customer_id": accounts.customer_id.take(pa.array(cols["acc"])),
-            "campaign_id": dict_column(list(camp.ids), cols["camp"]),
-            "treatment_code": dict_column(TREATMENT_CODES, camp.treatment[cols["camp"]]),
-            "channel": dict_column(MESSAGE_CHANNELS, camp.channel[cols["camp"]]),
+            "campaign_id": dict_column(ids, cols["camp"]),
+            "treatment_code": dict_column(TREATMENT_CODES, treatments[cols["camp"]]),
+            "channel": dict_column(MESSAGE_CHANNELS, channels[cols["camp"]]),
             "sent_at": ts_array(cols["sent"]),
             "delivered_at": ts_array(cols["deliv"], cols["deliv"] < 0),
             "opened_at": ts_array(cols["open"], cols["open"] < 0),
@@ -133,38 +200,15 @@ def communications(
     return table, ConsentLog.concat([preferences, *pending])
 
 
-def assignments(world: World, rng: np.random.Generator, chunk: int, accounts: Accounts) -> pa.Table:
-    """Randomised campaigns run outside the warehouse: ~40% of existing accounts, 80/20 split."""
-    acc_parts, rct_parts, t_parts = [], [], []
-    for k, (_, _, position) in enumerate(RCT_CAMPAIGNS):
-        at = world.start_epoch + int(np.floor(position * world.horizon)) * 86_400 + 6 * 3_600
-        acc = np.flatnonzero((accounts.created < at) & (rng.random(accounts.size) < RCT_INCLUSION))
-        acc_parts.append(acc)
-        rct_parts.append(np.full(acc.size, k))
-        t_parts.append(np.full(acc.size, at, dtype=np.int64))
-    acc, rct, at = (np.concatenate(p) for p in (acc_parts, rct_parts, t_parts))
-    group = (rng.random(acc.size) >= RCT_TREATMENT_SHARE).astype(np.int64)
+def assignments(chunk: int, accounts: Accounts, plan: AssignmentPlan) -> pa.Table:
+    """marketing.assignments from the plan, in plan order (campaign, then account)."""
     return pa.table(
         {
-            "assignment_id": chunk_ids("ASG", chunk, np.arange(acc.size) + 1),
-            "customer_id": accounts.customer_id.take(pa.array(acc)),
-            "campaign_id": dict_column([c[0] for c in RCT_CAMPAIGNS], rct),
-            "treatment_code": dict_column([c[1] for c in RCT_CAMPAIGNS], rct),
-            "group": dict_column(GROUPS, group),
-            "assigned_at": ts_array(at),
-        }
-    )
-
-
-def treatment_effects() -> pa.Table:
-    """The planted causal effects of the randomised campaigns: none yet."""
-    n = len(RCT_CAMPAIGNS)
-    return pa.table(
-        {
-            "campaign_id": [c[0] for c in RCT_CAMPAIGNS],
-            "treatment_code": [c[1] for c in RCT_CAMPAIGNS],
-            "true_effect_purchase_probability": pa.array([0.0] * n, type=pa.float64()),
-            "true_effect_revenue": pa.array([0.0] * n, type=pa.float64()),
-            "note": ["no effect planted"] * n,
+            "assignment_id": chunk_ids("ASG", chunk, np.arange(plan.size) + 1),
+            "customer_id": accounts.customer_id.take(pa.array(plan.account)),
+            "campaign_id": dict_column([c.campaign_id for c in RCT_CAMPAIGNS], plan.campaign),
+            "treatment_code": dict_column([c.treatment_code for c in RCT_CAMPAIGNS], plan.campaign),
+            "group": dict_column(GROUPS, (~plan.treated).astype(np.int64)),
+            "assigned_at": ts_array(plan.at),
         }
     )

@@ -57,6 +57,7 @@ class Orders:
     channel: np.ndarray  # index into CHANNELS
     status: np.ndarray  # index into STATUSES
     value_cents: np.ndarray
+    purchase: np.ndarray  # index into the process's purchases, -1 for cancelled orders
     order_id: pa.Array
     lines: Baskets
     return_order: np.ndarray
@@ -108,8 +109,10 @@ def build_orders(
         50, np.round(rng.gamma(world.config.gamma_gamma.p, 1.0 / process.nu[process.buyer_pos[picked]]) * 100)
     )
     value = np.concatenate([process.value_cents, cancel_value.astype(np.int64)])
+    purchase = np.concatenate([np.arange(len(process.day)), np.full(len(picked), -1)])
     order = np.argsort(day, kind="stable")
     buyer_pos, day, status, value = buyer_pos[order], day[order], status[order], value[order]
+    purchase = purchase[order]
     person = process.buyers[buyer_pos]
     seconds = days_to_seconds(day, world.start_epoch)
     n = len(day)
@@ -162,6 +165,7 @@ def build_orders(
         channel=channel,
         status=status,
         value_cents=value,
+        purchase=purchase,
         order_id=order_id,
         lines=lines,
         return_order=r_order,

@@ -14,11 +14,15 @@ purchases actually made even for buyers with very high lambda.
 Time-of-day habit: every purchase is then moved to an hour drawn from the person's habit
 *within its own UTC day*, and each buyer's purchases are re-sorted; no purchase changes day, so
 the day-level process, t0's day and the window bounds are untouched.
+
+The planted effects (effects.py) later add incremental purchases and change order values; the
+process keeps the untouched BG/NBD parameters, acquisition, dropout and repeat count, and marks
+every purchase with its source (baseline, campaign or loyalty) and its untreated value.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -27,6 +31,8 @@ from orchestration.sample_data.persons import Persons, hours_of_habit
 from orchestration.sample_data.world import World
 
 MIN_ORDER_CENTS = 50  # guard against sub-cent Gamma draws; far below any realistic order
+PURCHASE_SOURCES = ("baseline", "campaign", "loyalty")
+BASELINE, CAMPAIGN, LOYALTY = range(3)
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,9 @@ class PurchaseProcess:
     day: np.ndarray  # per purchase: days since observation start
     seq: np.ndarray  # per purchase: 0 for the first purchase
     value_cents: np.ndarray  # per purchase: net order value
+    source: np.ndarray  # per purchase: index into PURCHASE_SOURCES
+    cause: np.ndarray  # per purchase: RCT campaign index of a campaign purchase, else -1
+    baseline_cents: np.ndarray  # per purchase: value without campaign effects; 0 for campaign purchases
 
     @property
     def person(self) -> np.ndarray:
@@ -52,6 +61,39 @@ class PurchaseProcess:
     @property
     def alive(self) -> np.ndarray:
         return np.isnan(self.dropout)
+
+    def with_purchases(
+        self,
+        buyer_pos: np.ndarray,
+        day: np.ndarray,
+        value_cents: np.ndarray,
+        source: int,
+        cause: np.ndarray | None = None,
+    ) -> PurchaseProcess:
+        """The process plus incremental purchases (never first purchases), re-sorted by buyer and time."""
+        n = len(buyer_pos)
+        all_pos = np.concatenate([self.buyer_pos, buyer_pos])
+        all_day = np.concatenate([self.day, day])
+        order = np.lexsort((all_day, all_pos))
+        extra_cause = np.full(n, -1, np.int64) if cause is None else np.asarray(cause, np.int64)
+
+        def merged(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+            return np.concatenate([old, new.astype(old.dtype)])[order]
+
+        counts = np.bincount(all_pos, minlength=len(self.buyers))
+        return replace(
+            self,
+            buyer_pos=all_pos[order],
+            day=all_day[order],
+            seq=rank_within(counts),
+            value_cents=merged(self.value_cents, np.asarray(value_cents)),
+            source=merged(self.source, np.full(n, source)),
+            cause=merged(self.cause, extra_cause),
+            # Loyalty purchases happen without any campaign; campaign purchases have no untreated value.
+            baseline_cents=merged(
+                self.baseline_cents, np.asarray(value_cents) if source == LOYALTY else np.zeros(n, np.int64)
+            ),
+        )
 
 
 def draw_purchases(world: World, rng: np.random.Generator, persons: Persons) -> PurchaseProcess:
@@ -105,4 +147,7 @@ def draw_purchases(world: World, rng: np.random.Generator, persons: Persons) -> 
         day=day,
         seq=seq,
         value_cents=value_cents,
+        source=np.full(len(day), BASELINE, np.int8),
+        cause=np.full(len(day), -1, np.int64),
+        baseline_cents=value_cents.copy(),
     )

@@ -15,12 +15,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from orchestration.sample_data.arrays import SECONDS_PER_DAY, take_strings, ts_array
-from orchestration.sample_data.config import COUNTRIES, PERSON_TYPES, SEGMENTS
+from orchestration.sample_data.config import COUNTRIES, PERSON_TYPES, RCT_CAMPAIGNS, SEGMENTS, VALUE_TIERS
 from orchestration.sample_data.ids import format_ids
 from orchestration.sample_data.orders import Orders
 from orchestration.sample_data.persons import Persons
-from orchestration.sample_data.purchases import PurchaseProcess
-from orchestration.sample_data.world import World, observation_window
+from orchestration.sample_data.purchases import BASELINE, PURCHASE_SOURCES, PurchaseProcess
+from orchestration.sample_data.world import World, expected_annual_spend, observation_window, value_tiers
 
 PERSONS_SCHEMA = pa.schema(
     [
@@ -120,6 +120,10 @@ def parameters_table(world: World, persons: Persons, process: PurchaseProcess) -
         return out
 
     gg_p = world.config.gamma_gamma.p
+    incremental = np.bincount(
+        process.buyer_pos[process.source != BASELINE], minlength=len(process.buyers)
+    ).astype(float)
+    tiers = value_tiers(world, process.lam, process.nu).astype(float)
     acquired = per_person(process.acquired)
     dropout = per_person(process.dropout)
     start = world.start_epoch
@@ -139,17 +143,40 @@ def parameters_table(world: World, persons: Persons, process: PurchaseProcess) -
             "dropout_at": ts_array(drop_secs, np.isnan(dropout)),
             "n_repeat_purchases": pa.array(per_person(process.n_repeat, 0.0).astype(np.int64), mask=~buyer),
             "is_alive_at_end": pa.array(buyer & np.isnan(dropout), mask=~buyer),
+            # Purchases the planted effects added on top of the BG/NBD process (campaigns, loyalty).
+            "n_incremental_purchases": pa.array(per_person(incremental, 0.0).astype(np.int64), mask=~buyer),
+            "expected_annual_spend": pa.array(
+                per_person(expected_annual_spend(world.config, process.lam, process.nu)), mask=~buyer
+            ),
+            "value_tier": take_strings(VALUE_TIERS, per_person(tiers, 0.0).astype(np.int64), ~buyer),
         }
     )
 
 
-def orders_truth(orders: Orders, gidx: np.ndarray) -> pa.Table:
+def orders_truth(orders: Orders, process: PurchaseProcess, gidx: np.ndarray) -> pa.Table:
+    """Order -> person; for purchases also what caused them and their value without campaigns.
+
+    purchase_source: baseline (the BG/NBD process), campaign (an RCT's incremental purchase;
+    effect_campaign_id says which) or loyalty (a changed member's extra purchase); null for
+    cancelled orders. baseline_net_revenue: the value without any campaign effect (0 for a
+    campaign purchase, which would not exist).
+    """
+    purchase = orders.purchase
+    is_purchase = purchase >= 0
+    at = np.maximum(purchase, 0)
+    cause = np.where(is_purchase, process.cause[at], -1)
+    baseline = np.where(is_purchase, process.baseline_cents[at], orders.value_cents)
     return pa.table(
         {
             "order_id": orders.order_id,
             "person_id": person_ids(gidx[orders.person]),
             "is_purchase_occasion": pa.array(orders.is_purchase),
             "net_revenue": pa.array(np.round(orders.value_cents / 100.0, 2)),
+            "purchase_source": take_strings(PURCHASE_SOURCES, process.source[at], ~is_purchase),
+            "effect_campaign_id": take_strings(
+                [c.campaign_id for c in RCT_CAMPAIGNS], np.maximum(cause, 0), cause < 0
+            ),
+            "baseline_net_revenue": pa.array(np.round(baseline / 100.0, 2)),
         }
     )
 

@@ -14,10 +14,13 @@ import numpy as np
 
 from orchestration.sample_data.campaigns import Campaigns, build_campaigns
 from orchestration.sample_data.catalog import Catalog, build_catalog
-from orchestration.sample_data.config import COUNTRIES, SEGMENTS, GeneratorConfig
+from orchestration.sample_data.config import COUNTRIES, SEGMENTS, VALUE_TIER_SHARES, GeneratorConfig
 
-# Streams of the seed sequence; chunk streams are [seed, CHUNK_STREAM, chunk_index].
+# Streams of the seed sequence; chunk streams are [seed, CHUNK_STREAM, chunk_index]. Per chunk,
+# faults use FAULT_STREAM, experiment and membership plans PLAN_STREAM and the effects'
+# responses EFFECT_STREAM, so switching faults or effects off leaves the other draws alone.
 CATALOG_STREAM, CAMPAIGN_STREAM, PRODUCT_FAULT_STREAM, CHUNK_STREAM = 0, 1, 2, 3
+FAULT_STREAM, PLAN_STREAM, EFFECT_STREAM = 4, 5, 6
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class World:
     campaigns: Campaigns
     segments: SegmentMatrices
     n_chunks: int
+    # Expected annual spend at which the medium and the high value tier start (currency units).
+    value_tier_bounds: tuple[float, ...] = ()
     # With faults: products whose row staging refuses, so chunks keep faults off rows referring to them.
     refused_products: np.ndarray | None = None
 
@@ -112,4 +117,31 @@ def build_world(config: GeneratorConfig) -> World:
         campaigns=campaigns,
         segments=SegmentMatrices.from_config(),
         n_chunks=n_chunks,
+        value_tier_bounds=value_tier_bounds(config),
     )
+
+
+def value_tier_bounds(config: GeneratorConfig) -> tuple[float, ...]:
+    """Exact quantiles of expected annual spend 365 * lambda * p / nu over the planted population.
+
+    lambda * alpha ~ Gamma(r) and nu * gamma ~ Gamma(q) are independent, so their ratio is
+    BetaPrime(r, q) and ratio / (1 + ratio) ~ Beta(r, q): the tier bounds follow from the
+    inverse regularised incomplete beta function, the same in every chunk and for any seed.
+    """
+    from scipy.special import betaincinv  # imported here: workers only need the bounds
+
+    bg, gg = config.bg_nbd, config.gamma_gamma
+    levels = np.cumsum(VALUE_TIER_SHARES)[:-1]
+    x = betaincinv(bg.r, gg.q, levels)
+    return tuple(float(v) for v in 365.0 * gg.p * (gg.gamma / bg.alpha) * x / (1.0 - x))
+
+
+def expected_annual_spend(config: GeneratorConfig, lam: np.ndarray, nu: np.ndarray) -> np.ndarray:
+    """365 * lambda * E[order value] = 365 * lambda * p / nu: what the planted value tiers rank."""
+    return 365.0 * lam * config.gamma_gamma.p / nu
+
+
+def value_tiers(world: World, lam: np.ndarray, nu: np.ndarray) -> np.ndarray:
+    """Planted value tier per buyer: index into VALUE_TIERS."""
+    spend = expected_annual_spend(world.config, lam, nu)
+    return np.searchsorted(np.array(world.value_tier_bounds), spend, side="right")

@@ -43,6 +43,18 @@ def medium_raw(sample_root: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def effects_raw(sample_root: Path) -> Path:
+    """10,000 registered customers with the planted causal effects: RCT groups of 700-3,000."""
+    return _generate(sample_root, "effects", customers=10_000, seed=21)
+
+
+@pytest.fixture(scope="session")
+def no_effects_raw(sample_root: Path) -> Path:
+    """The same population as `effects_raw` with every causal effect switched off."""
+    return _generate(sample_root, "no_effects", customers=10_000, seed=21, effects=False)
+
+
+@pytest.fixture(scope="session")
 def full_build(tmp_path_factory: pytest.TempPathFactory):
     """The whole project built once (`dbt build`, every layer) on 3,000 customers with faults.
 

@@ -17,7 +17,7 @@ from scipy import integrate, stats
 from orchestration.contract import RAW_TABLES, raw_table
 from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.sample_data.cli import build_parser, main
-from orchestration.sample_data.config import SEGMENTS, BgNbdParams, GammaGammaParams
+from orchestration.sample_data.config import RCT_CAMPAIGNS, SEGMENTS, BgNbdParams, GammaGammaParams
 from orchestration.sample_data.faults import (
     ACCOUNT_REFERENCES,
     DRIFT_COLUMNS,
@@ -102,7 +102,8 @@ def test_faulty_tables_match_the_contract_plus_drift(faulty_raw: Path, table) ->
 
 def test_layout_and_truth_files(faulty_raw: Path) -> None:
     truth = faulty_raw / "_truth"
-    for name in ("persons", "segments", "person_parameters", "faults", "treatment_effects"):
+    for name in ("persons", "segments", "person_parameters", "faults", "treatment_effects",
+                 "assignment_outcomes", "loyalty_effect"):  # fmt: skip
         assert (truth / f"{name}.parquet").exists()
     assert (truth / "purchase_process.json").exists() and (truth / "manifest.json").exists()
     for qualified in ("shop.orders", "shop.order_lines", "web.events"):
@@ -112,10 +113,10 @@ def test_layout_and_truth_files(faulty_raw: Path) -> None:
     for rel, rows in manifest["files"].items():
         assert pq.read_metadata(faulty_raw / rel).num_rows == rows
     effects = read_truth(faulty_raw, "treatment_effects")
-    assert list(effects.campaign_id) == ["RCT-01", "RCT-02", "RCT-03"]
-    assert (effects.true_effect_purchase_probability == 0).all() and (
-        effects.note == "no effect planted"
-    ).all()
+    overall = effects[effects.level == "campaign"].set_index("campaign_id")
+    assert list(overall.index) == [c.campaign_id for c in RCT_CAMPAIGNS]
+    assert overall.loc["RCT-04", "true_effect_purchase_probability"] == 0  # NEWSLETTER: zero planted
+    assert (overall.drop(index="RCT-04").true_effect_purchase_probability > 0).all()
 
 
 # --- determinism ------------------------------------------------------------------------------
@@ -140,7 +141,8 @@ def test_other_seed_gives_other_data(clean_raw: Path, tmp_path: Path) -> None:
 
 
 def test_faults_leave_the_truth_unchanged(clean_raw: Path, faulty_raw: Path) -> None:
-    for name in ("segments", "person_parameters", "orders"):
+    for name in ("segments", "person_parameters", "orders", "assignment_outcomes", "loyalty_effect",
+                 "treatment_effects"):  # fmt: skip
         pd.testing.assert_frame_equal(read_truth(clean_raw, name), read_truth(faulty_raw, name))
 
 
@@ -200,9 +202,14 @@ def test_purchase_occasions_match_the_process(clean_raw: Path) -> None:
     purchases = orders[orders.status != "cancelled"].groupby("person_id").size()
     params = read_truth(clean_raw, "person_parameters").set_index("person_id")
     buyers = params[params.person_type.isin(["registered_buyer", "guest_buyer"])]
-    expected = buyers.n_repeat_purchases.astype(int) + 1
+    # The planted effects add purchases on top of the BG/NBD process; the truth counts both.
+    expected = buyers.n_repeat_purchases.astype(int) + 1 + buyers.n_incremental_purchases.astype(int)
     assert purchases.reindex(expected.index, fill_value=0).equals(expected)
     assert set(purchases.index) == set(buyers.index)
+    truth = read_truth(clean_raw, "orders")
+    baseline = truth[truth.purchase_source == "baseline"].groupby("person_id").size()
+    assert baseline.reindex(buyers.index, fill_value=0).equals(buyers.n_repeat_purchases.astype(int) + 1)
+    assert (truth.purchase_source.isna() == ~truth.is_purchase_occasion).all()
     first = orders[orders.status != "cancelled"].groupby("person_id").ordered_at.min()
     assert (first.reindex(buyers.index) == buyers.acquired_at).all()
 
