@@ -5,8 +5,9 @@
 Takes the generator's own arguments. Reports wall time and peak memory of each step and the
 rows per raw table, and writes the result as JSON next to --out (<out>.bench.json). Generator
 peak RSS covers this process and its largest worker process; the dbt step's peak is the dbt
-process's own (read from wait4), which includes DuckDB's buffers. Speed and memory targets
-live here rather than in timed tests.
+process's own (read from wait4), which includes DuckDB's buffers. The run times of single
+models named in TIMED_MODELS (the value mart's CLV step) come from dbt's run_results.json.
+Speed and memory targets live here rather than in timed tests.
 """
 
 from __future__ import annotations
@@ -57,6 +58,24 @@ def reuse_generated(out: Path) -> GenerationSummary:
     )
 
 
+# dbt models whose own run time the benchmark reports (from dbt's run_results.json): the CLV
+# step of the value mart (fit, then per-customer predictions with simulated intervals).
+TIMED_MODELS: tuple[str, ...] = ("clv_model_fit", "int_value__clv_predictions")
+
+
+def model_timings(workspace: DbtWorkspace, names: Sequence[str] = TIMED_MODELS) -> dict[str, float | None]:
+    """Execution seconds of the named models in the last dbt run of this workspace; None if absent."""
+    path = workspace.work_dir / "target" / "run_results.json"
+    timings: dict[str, float | None] = dict.fromkeys(names)
+    if not path.exists():
+        return timings
+    for result in json.loads(path.read_text(encoding="utf-8")).get("results", []):
+        name = result.get("unique_id", "").rsplit(".", 1)[-1]
+        if name in timings and result.get("unique_id", "").startswith("model."):
+            timings[name] = round(float(result.get("execution_time", 0.0)), 1)
+    return timings
+
+
 def bench_dbt_build(workspace: DbtWorkspace) -> dict[str, object]:
     """Run `dbt build` on the generated data; time it and read the dbt process's peak memory."""
     if workspace.duckdb_path.exists():
@@ -82,6 +101,7 @@ def bench_dbt_build(workspace: DbtWorkspace) -> dict[str, object]:
         if workspace.duckdb_path.exists()
         else None,
         "log": str(log_file),
+        "model_seconds": model_timings(workspace),
     }
 
 
@@ -134,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcome = "ok" if build["succeeded"] else f"FAILED (see {build['log']})"
         print(f"dbt build: {outcome}, {build['elapsed_seconds']}s, peak RSS {build['peak_rss_mb']:,.0f} MB, "
               f"warehouse {build['warehouse_mb']} MB")  # fmt: skip
+        for name, seconds in build["model_seconds"].items():
+            print(f"  {name}: {'not run' if seconds is None else f'{seconds}s'}")
 
     path = result_path(args.out)
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
