@@ -24,10 +24,10 @@ LINT_RAW := $(CURDIR)/data/lint/raw
 # Dagster's instance (run history, schedules' state) lives with the other generated data.
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install data build demo summary test lint pytest bench docs ui clean distclean
+.PHONY: help install data build validate demo summary test lint pytest bench docs ui clean distclean
 
 help:
-	@echo "make demo    set up, generate sample data ($(CUSTOMERS) customers), build everything, print a summary"
+	@echo "make demo    set up; through Dagster: generate sample data ($(CUSTOMERS) customers), build and validate every layer; print a summary"
 	@echo "make test    set up, lint (sqlfluff, ruff) and run the whole test suite"
 	@echo "make lint    sqlfluff on every model, ruff on the Python code"
 	@echo "make ui      the Dagster UI on http://127.0.0.1:3000 (assets grouped by layer, schedule, sensor)"
@@ -52,7 +52,17 @@ build: install
 summary: install
 	$(BIN)/python -m orchestration.summary
 
-demo: data build summary
+# Plain dbt, without Dagster: `make data build validate summary` is the demo's steps by hand.
+validate: install
+	$(BIN)/python -m orchestration.validation
+
+# The whole asset graph, headless, through Dagster: fresh sample data, every dbt layer,
+# its tests and Great Expectations checks (a blocking failure stops the later layers),
+# then the summary. Exits non-zero when the run failed. `make ui` shows the run afterwards.
+demo: install
+	mkdir -p $(dir $(CIW_DUCKDB_PATH)) $(DAGSTER_HOME)
+	cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m orchestration.demo --customers $(CUSTOMERS) --seed $(SEED) $(if $(FAULTS),--faults,--no-faults)
 
 $(LINT_RAW)/_truth/manifest.json: $(VENV)/.installed
 	$(BIN)/python -m orchestration.sample_data --customers 200 --seed 1 --faults --quiet --out $(LINT_RAW)

@@ -5,6 +5,9 @@ are imported, so the manifest is prepared here, before anything else asks for
 it: a fresh clone has none, and a stale one would hide new models. dbt's
 partial parsing keeps this to a few seconds; a deployment that ships a
 prepared manifest sets CIW_DBT_MANIFEST_PREPARED=1 to skip it.
+
+The manifest lives where dbt writes it: DBT_TARGET_PATH when set (tests and
+side-by-side workspaces keep their own), else target/.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ from dagster_dbt import DbtProject
 
 from orchestration.dbt_cli import PROJECT_DIR, dbt_executable
 
-warehouse_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+warehouse_project = DbtProject(
+    project_dir=PROJECT_DIR,
+    profiles_dir=PROJECT_DIR,
+    target_path=os.environ.get("DBT_TARGET_PATH") or "target",
+)
 
 
 def prepare_manifest(project: DbtProject = warehouse_project) -> Path:

@@ -1,0 +1,41 @@
+{#-
+  The cells and metrics of treatment_effects, in one place: adding a
+  breakdown or an outcome is a line here (plus its column in
+  treatment_outcomes).
+-#}
+
+{#- Breakdowns of each campaign: name, value and label expressions over
+    treatment_outcomes (joined with lifecycle_stages' stage_order), sort key. -#}
+{% macro measurement_effect_dimensions() -%}
+    {{ return([
+        {'name': 'overall', 'value': "'all'", 'label': "'all customers'", 'order': '0'},
+        {'name': 'needs_segment', 'value': 'needs_segment_id', 'label': 'persona_name', 'order': 'needs_segment_id'},
+        {'name': 'value_tier', 'value': 'value_tier', 'label': 'value_tier', 'order': 'coalesce(value_tier_rank, 99)'},
+        {'name': 'lifecycle_stage', 'value': 'lifecycle_stage', 'label': 'lifecycle_stage', 'order': 'stage_order'},
+    ]) }}
+{%- endmacro %}
+
+
+{#- Outcomes summed per arm: name and expression over treatment_outcomes. -#}
+{% macro measurement_effect_outcomes() -%}
+    {{ return([
+        {'name': 'visits', 'expression': 'case when visited then 1 else 0 end'},
+        {'name': 'conversions', 'expression': 'case when converted then 1 else 0 end'},
+        {'name': 'revenue', 'expression': 'revenue'},
+        {'name': 'margin', 'expression': 'margin'},
+    ]) }}
+{%- endmacro %}
+
+
+{#- Metrics of treatment_effects: the outcome they average and their test.
+    'proportion': two-proportion z-test (pooled standard error),
+    Agresti-Caffo interval; 'mean': Welch's unequal-variance t-test and
+    interval. -#}
+{% macro measurement_effect_metrics() -%}
+    {{ return([
+        {'name': 'visit_rate', 'outcome': 'visits', 'kind': 'proportion'},
+        {'name': 'conversion_rate', 'outcome': 'conversions', 'kind': 'proportion'},
+        {'name': 'revenue_per_customer', 'outcome': 'revenue', 'kind': 'mean'},
+        {'name': 'margin_per_customer', 'outcome': 'margin', 'kind': 'mean'},
+    ]) }}
+{%- endmacro %}

@@ -1,0 +1,194 @@
+{#-
+  Every assignment measurement compares, from two sources: the warehouse's own
+  (activation.treatment_assignment_history, treated and held out; the global
+  and the per-treatment holdout are both controls of the treatment) and the
+  randomized campaigns run outside it (marketing.assignments). Own
+  assignments are grouped into campaigns by var measurement_own_campaign_grain:
+  'treatment' (CIW-<treatment>, every run pooled), 'month'
+  (CIW-<treatment>-<yyyy-mm> of the run date) or 'run' (CIW-<treatment>-<run date>).
+  The response window is [assigned_at, assigned_at + var
+  measurement_response_window_days); an assignment whose window has not ended
+  by the as-of date is flagged incomplete and left out of the effects.
+-#}
+{%- set window_days = var('measurement_response_window_days', 30) -%}
+{%- set grain = var('measurement_own_campaign_grain', 'treatment') -%}
+{%- if grain not in ['treatment', 'month', 'run'] -%}
+    {{ exceptions.raise_compiler_error(
+        "var measurement_own_campaign_grain must be treatment, month or run; got " ~ grain) }}
+{%- endif -%}
+with
+
+own_history as (
+    select
+        assignment_id,
+        customer_key,
+        treatment_code,
+        channel,
+        selection_method,
+        is_holdout,
+        holdout_type,
+        assignment_group,
+        assigned_at,
+        run_date
+    from {{ ref('treatment_assignment_history') }}
+    -- Runs after the as-of date have not happened yet; a run's own assignments
+    -- may start their send window a few days after it (kept, still incomplete).
+    where run_date <= {{ as_of_date_literal() }}
+),
+
+external_assignments as (
+    select
+        assignment_id,
+        customer_id,
+        campaign_id,
+        treatment_code,
+        assignment_group,
+        assigned_at
+    from {{ ref('stg_marketing__assignments') }}
+    where assigned_at < {{ as_of_upper_bound() }}
+),
+
+account_keys as (
+    select
+        customer_id,
+        customer_key
+    from {{ ref('int_identity__account_keys') }}
+),
+
+own as (
+    select
+        'own' as assignment_source,
+        assignment_id,
+        {%- if grain == 'treatment' %}
+            {{ dbt.concat(["'CIW-'", 'treatment_code']) }} as campaign_id,
+        {%- elif grain == 'month' %}
+            {{ dbt.concat(["'CIW-'", 'treatment_code', "'-'", 'substring(' ~ as_text('run_date') ~ ', 1, 7)']) }}
+                as campaign_id,
+        {%- else %}
+            {{ dbt.concat(["'CIW-'", 'treatment_code', "'-'", as_text('run_date')]) }} as campaign_id,
+        {%- endif %}
+        customer_key,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        treatment_code,
+        channel,
+        selection_method,
+        holdout_type,
+        assignment_group,
+        assigned_at,
+        run_date
+    from own_history
+),
+
+external as (
+    select
+        'external' as assignment_source,
+        external_assignments.assignment_id,
+        external_assignments.campaign_id,
+        -- A left join keeps an assignment the map missed visible: its null key fails the not_null test.
+        account_keys.customer_key,
+        external_assignments.customer_id,
+        external_assignments.treatment_code,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        'randomized' as selection_method,
+        cast(null as {{ dbt.type_string() }}) as holdout_type,
+        external_assignments.assignment_group,
+        external_assignments.assigned_at,
+        cast(null as date) as run_date
+    from external_assignments
+    left join account_keys on external_assignments.customer_id = account_keys.customer_id
+),
+
+unioned as (
+    select
+        assignment_source,
+        assignment_id,
+        campaign_id,
+        customer_key,
+        customer_id,
+        treatment_code,
+        channel,
+        selection_method,
+        holdout_type,
+        assignment_group,
+        assigned_at,
+        run_date
+    from own
+    union all
+    select
+        assignment_source,
+        assignment_id,
+        campaign_id,
+        customer_key,
+        customer_id,
+        treatment_code,
+        channel,
+        selection_method,
+        holdout_type,
+        assignment_group,
+        assigned_at,
+        run_date
+    from external
+),
+
+windowed as (
+    select
+        {{ dbt.concat(['assignment_source', "':'", 'assignment_id']) }} as assignment_key,
+        assignment_source,
+        assignment_id,
+        campaign_id,
+        customer_key,
+        customer_id,
+        treatment_code,
+        channel,
+        selection_method,
+        holdout_type,
+        assignment_group,
+        assignment_group = 'treatment' as is_treated,
+        assigned_at,
+        cast(assigned_at as date) as assigned_date,
+        {{ dbt.dateadd('day', window_days, 'assigned_at') }} as response_window_end,
+        run_date
+    from unioned
+),
+
+final as (
+    select
+        assignment_key,
+        assignment_source,
+        assignment_id,
+        campaign_id,
+        customer_key,
+        customer_id,
+        treatment_code,
+        channel,
+        selection_method,
+        holdout_type,
+        assignment_group,
+        is_treated,
+        assigned_at,
+        assigned_date,
+        response_window_end,
+        response_window_end <= {{ as_of_upper_bound() }} as is_window_complete,
+        run_date
+    from windowed
+)
+
+select
+    assignment_key,
+    assignment_source,
+    assignment_id,
+    campaign_id,
+    customer_key,
+    customer_id,
+    treatment_code,
+    channel,
+    selection_method,
+    holdout_type,
+    assignment_group,
+    is_treated,
+    assigned_at,
+    assigned_date,
+    response_window_end,
+    is_window_complete,
+    run_date
+from final

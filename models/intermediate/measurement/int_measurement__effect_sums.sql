@@ -1,0 +1,126 @@
+{#-
+  The sufficient statistics of every comparison treatment_effects reports:
+  per campaign, treatment and cell (overall, and per needs segment, value tier
+  and lifecycle stage at assignment), the count, sum and sum of squares of
+  each outcome in each arm. Only assignments with a complete response window
+  and a customer count. Means and variances follow from these portable
+  aggregates, so the statistics model never rereads assignments (and its
+  unit tests can state the sums of a 2x2 table directly).
+-#}
+{%- set dimensions = measurement_effect_dimensions() -%}
+{%- set outcomes = measurement_effect_outcomes() -%}
+with
+
+outcomes as (
+    select
+        campaign_id,
+        treatment_code,
+        is_treated,
+        needs_segment_id,
+        persona_name,
+        value_tier,
+        {%- for outcome in outcomes %}
+            cast({{ outcome.expression }} as {{ measurement_type_double() }}) as {{ outcome.name }},
+        {%- endfor %}
+        value_tier_rank,
+        lifecycle_stage
+    from {{ ref('treatment_outcomes') }}
+    where
+        is_window_complete
+        and customer_key is not null
+),
+
+stages as (
+    select
+        lifecycle_stage,
+        stage_order
+    from {{ ref('lifecycle_stages') }}
+),
+
+labelled as (
+    select
+        outcomes.campaign_id,
+        outcomes.treatment_code,
+        outcomes.is_treated,
+        outcomes.needs_segment_id,
+        outcomes.persona_name,
+        outcomes.value_tier,
+        outcomes.value_tier_rank,
+        outcomes.lifecycle_stage,
+        {%- for outcome in outcomes %}
+            outcomes.{{ outcome.name }},
+        {%- endfor %}
+        coalesce(stages.stage_order, 99) as stage_order
+    from outcomes
+    left join stages on outcomes.lifecycle_stage = stages.lifecycle_stage
+),
+
+-- One row per assignment and breakdown it belongs to.
+exploded as (
+    {%- for dimension in dimensions %}
+        select
+            campaign_id,
+            treatment_code,
+            is_treated,
+            '{{ dimension.name }}' as dimension,
+            {{ as_text(dimension.value) }} as dimension_value,
+            {{ as_text(dimension.label) }} as dimension_label,
+            {%- for outcome in outcomes %}
+                {{ outcome.name }},
+            {%- endfor %}
+            {{ loop.index }} * 100 + {{ dimension.order }} as dimension_order
+        from labelled
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
+cells as (
+    select
+        campaign_id,
+        treatment_code,
+        dimension,
+        dimension_value,
+        dimension_label,
+        dimension_order,
+        count(case when is_treated then 1 end) as n_treated,
+        {%- for outcome in outcomes %}
+            coalesce(sum(case when is_treated then {{ outcome.name }} end), 0)
+                as {{ outcome.name }}_sum_treated,
+            coalesce(sum(case when not is_treated then {{ outcome.name }} end), 0)
+                as {{ outcome.name }}_sum_control,
+            coalesce(sum(case when is_treated then {{ outcome.name }} * {{ outcome.name }} end), 0)
+                as {{ outcome.name }}_sumsq_treated,
+            coalesce(sum(case when not is_treated then {{ outcome.name }} * {{ outcome.name }} end), 0)
+                as {{ outcome.name }}_sumsq_control,
+        {%- endfor %}
+        count(case when not is_treated then 1 end) as n_control
+    from exploded
+    group by
+        campaign_id,
+        treatment_code,
+        dimension,
+        dimension_value,
+        dimension_label,
+        dimension_order
+)
+
+select
+    {{ dbt.concat(['campaign_id', "'|'", 'treatment_code', "'|'", 'dimension', "'|'", 'dimension_value']) }}
+        as effect_id,
+    campaign_id,
+    treatment_code,
+    dimension,
+    dimension_value,
+    dimension_label,
+    n_treated,
+    n_control,
+    {%- for outcome in outcomes %}
+        {{ outcome.name }}_sum_treated,
+        {{ outcome.name }}_sum_control,
+        {{ outcome.name }}_sumsq_treated,
+        {{ outcome.name }}_sumsq_control,
+    {%- endfor %}
+    dimension_order
+from cells

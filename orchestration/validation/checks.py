@@ -1,0 +1,116 @@
+"""The Great Expectations suites as blocking Dagster asset checks on the dbt assets.
+
+One check op per layer (`gx_<layer>`), one check (`great_expectations`) per validated
+table. The op reads the warehouse only after the layer's dbt step (it depends on
+the assets it checks) and before the next layer's (that step depends on the checked
+assets, and a blocking check makes it wait). When a critical expectation fails, the
+check fails with ERROR severity; the check is blocking, so Dagster fails the check
+step and skips every step downstream of the checked table: in this graph, every
+later layer. Warnings fail the check with WARN severity and block nothing.
+"""
+
+from collections.abc import Collection, Iterator
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    MetadataValue,
+    multi_asset_check,
+)
+
+from orchestration.dbt.assets import DUCKDB_POOL
+from orchestration.validation.runner import FAILED, PASSED, TableResult, Validator
+from orchestration.validation.suite import TableSuite, layer_rank
+from orchestration.validation.suites import all_suites
+
+CHECK_NAME = "great_expectations"
+
+
+def check_key(suite: TableSuite) -> AssetCheckKey:
+    return AssetCheckKey(AssetKey(suite.asset_key_path), CHECK_NAME)
+
+
+def _spec(suite: TableSuite, asset_keys: Collection[AssetKey]) -> AssetCheckSpec:
+    reads = [AssetKey(table.split(".")) for table in suite.reads]
+    return AssetCheckSpec(
+        name=CHECK_NAME,
+        asset=AssetKey(suite.asset_key_path),
+        description=f"Great Expectations: {suite.description}",
+        additional_deps=[key for key in reads if key in asset_keys],
+        blocking=True,
+    )
+
+
+def _failures_markdown(result: TableResult) -> str:
+    failed = result.critical_failures + result.warnings
+    if not failed:
+        return "none"
+    lines = ["| frame | expectation | severity | observed |", "| --- | --- | --- | --- |"]
+    lines += [f"| {o.frame} | `{o.expectation}` | {o.severity} | {o.observed} |" for o in failed]
+    return "\n".join(lines)
+
+
+def to_check_result(result: TableResult, data_docs: str) -> AssetCheckResult:
+    """A table's GX verdict as a Dagster check result: critical failures are ERROR (blocking)."""
+    metadata = {
+        "status": result.status,
+        "expectations_passed": sum(o.success for o in result.outcomes),
+        "expectations_failed": len(result.critical_failures),
+        "warnings": len(result.warnings),
+        "failed_expectations": MetadataValue.md(_failures_markdown(result)),
+        "observed": MetadataValue.json({f"{o.frame}: {o.expectation}": o.observed for o in result.outcomes}),
+        "data_docs": MetadataValue.path(data_docs),
+    }
+    if result.row_count is not None:
+        metadata["row_count"] = result.row_count
+    if result.previous_row_count is not None:
+        metadata["previous_row_count"] = result.previous_row_count
+    return AssetCheckResult(
+        asset_key=AssetKey(result.table.split(".")),
+        check_name=CHECK_NAME,
+        passed=result.status == PASSED,
+        severity=AssetCheckSeverity.ERROR if result.status == FAILED else AssetCheckSeverity.WARN,
+        metadata=metadata,
+        description=result.message,
+    )
+
+
+def _layer_checks(
+    layer: str, suites: list[TableSuite], asset_keys: Collection[AssetKey]
+) -> AssetChecksDefinition:
+    @multi_asset_check(
+        name=f"gx_{layer}",
+        specs=[_spec(suite, asset_keys) for suite in suites],
+        description=f"Great Expectations suites of the {layer} layer (orchestration/validation/suites/).",
+        can_subset=True,
+        pool=DUCKDB_POOL,
+    )
+    def _run(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
+        selected = context.selected_asset_check_keys
+        chosen = [suite for suite in suites if check_key(suite) in selected]
+        validator = Validator()
+        # The table was just built by dbt: if it is not there, that is a failure, not a skip.
+        results = validator.run(chosen, missing_table=FAILED)
+        context.log.info(f"Data Docs: {validator.data_docs}")
+        for result in results:
+            yield to_check_result(result, str(validator.data_docs))
+
+    return _run
+
+
+def build_gx_checks(asset_keys: Collection[AssetKey]) -> list[AssetChecksDefinition]:
+    """One check op per layer, for the suites whose table is an asset of this graph.
+
+    A suite for a table the dbt project does not have yet (a mart still being built)
+    gets no check; `python -m orchestration.validation` reports it as skipped.
+    """
+    by_layer: dict[str, list[TableSuite]] = {}
+    for suite in all_suites():
+        if AssetKey(suite.asset_key_path) in asset_keys:
+            by_layer.setdefault(suite.layer, []).append(suite)
+    return [_layer_checks(layer, by_layer[layer], asset_keys) for layer in sorted(by_layer, key=layer_rank)]

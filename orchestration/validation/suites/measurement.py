@@ -1,0 +1,90 @@
+"""measurement: outcomes that are possible and effects whose statistics are coherent.
+
+Row by row dbt tests check keys and ranges; these check what a reader of the effects relies
+on: no control customer was sent the treatment (a leaking holdout makes every uplift
+meaningless), outcomes are not negative, and every reported interval contains its estimate
+with p-values that are probabilities.
+"""
+
+from __future__ import annotations
+
+import great_expectations.expectations as gxe
+
+from orchestration.validation import frames
+from orchestration.validation.suite import CRITICAL, WARNING, Frame, TableSuite
+
+TREATMENT_OUTCOMES = "measurement.treatment_outcomes"
+TREATMENT_EFFECTS = "measurement.treatment_effects"
+METRICS = ("visit_rate", "conversion_rate", "revenue_per_customer", "margin_per_customer")
+
+OUTCOMES = Frame(
+    name="outcomes",
+    query=lambda _: frames.aggregate(
+        TREATMENT_OUTCOMES,
+        {
+            # Exact counts over every assignment.
+            "controls_sent_a_message": "count(*) filter (where not is_treated and message_sent)",
+            "negative_revenue": "count(*) filter (where revenue < 0)",
+            "converted_without_orders": "count(*) filter (where converted and orders_count = 0)",
+            "control_share": "avg(case when is_treated then 0.0 else 1.0 end)",
+        },
+    ),
+    expectations=lambda t, _: [
+        gxe.ExpectColumnValuesToBeBetween(column="controls_sent_a_message", max_value=0, severity=CRITICAL),
+        gxe.ExpectColumnValuesToBeBetween(column="negative_revenue", max_value=0, severity=CRITICAL),
+        gxe.ExpectColumnValuesToBeBetween(column="converted_without_orders", max_value=0, severity=CRITICAL),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="control_share",
+            min_value=t["measurement"]["control_share"][0],
+            max_value=t["measurement"]["control_share"][1],
+            severity=WARNING,
+        ),
+    ],
+    description="Controls never messaged, outcomes possible, a control group of a usable size.",
+)
+
+
+def _incoherent(metric: str) -> str:
+    estimate, lower, upper = f"{metric}_uplift", f"{metric}_uplift_lower", f"{metric}_uplift_upper"
+    return (
+        f"count(*) filter (where {lower} > {estimate} or {estimate} > {upper} "
+        f"or {metric}_p_value < 0 or {metric}_p_value > 1)"
+    )
+
+
+EFFECTS = Frame(
+    name="effect_statistics",
+    query=lambda _: frames.aggregate(
+        TREATMENT_EFFECTS,
+        {
+            **{f"{metric}_incoherent": _incoherent(metric) for metric in METRICS},
+            "rates_out_of_range": (
+                "count(*) filter (where conversion_rate_treated not between 0 and 1 "
+                "or conversion_rate_control not between 0 and 1)"
+            ),
+        },
+    ),
+    expectations=lambda _t, _: [
+        *(
+            gxe.ExpectColumnValuesToBeBetween(column=f"{metric}_incoherent", max_value=0, severity=CRITICAL)
+            for metric in METRICS
+        ),
+        gxe.ExpectColumnValuesToBeBetween(column="rates_out_of_range", max_value=0, severity=CRITICAL),
+    ],
+    description="Every interval contains its estimate; p-values and rates are probabilities.",
+)
+
+SUITES: tuple[TableSuite, ...] = (
+    TableSuite(
+        table=TREATMENT_OUTCOMES,
+        layer="measurement",
+        description="Outcomes per assignment: controls never messaged, outcomes possible, volume.",
+        frames=(OUTCOMES,),
+    ),
+    TableSuite(
+        table=TREATMENT_EFFECTS,
+        layer="measurement",
+        description="Effects: coherent intervals and p-values, rates in [0, 1], volume.",
+        frames=(EFFECTS,),
+    ),
+)
