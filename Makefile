@@ -24,7 +24,7 @@ LINT_RAW := $(CURDIR)/data/lint/raw
 # Dagster's instance (run history, schedules' state) lives with the other generated data.
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install data build validate demo summary test lint pytest bench docs ui clean distclean
+.PHONY: help install data build validate demo summary test lint pytest bench simulate docs ui clean distclean
 
 help:
 	@echo "make demo    set up; through Dagster: generate sample data ($(CUSTOMERS) customers), build and validate every layer; print a summary"
@@ -32,6 +32,7 @@ help:
 	@echo "make lint    sqlfluff on every model, ruff on the Python code"
 	@echo "make ui      the Dagster UI on http://127.0.0.1:3000 (assets grouped by layer, schedule, sensor)"
 	@echo "make bench   generate $(BENCH_CUSTOMERS) customers and build; report time and peak memory"
+	@echo "make simulate  closed loop: every STEP days over DAYS days build, sync, let $(SIM_CUSTOMERS) customers respond; planted vs measured"
 	@echo "make clean   remove generated data and build output (keeps .venv); distclean removes .venv too"
 
 $(VENV)/.installed: pyproject.toml
@@ -80,6 +81,15 @@ test: lint pytest
 
 bench: install
 	$(BIN)/python -m orchestration.bench --customers $(BENCH_CUSTOMERS) --seed $(SEED) --faults --out $(CURDIR)/data/bench/raw
+
+# Closed-loop simulation (README "Closed-loop simulation"): about 10 minutes on 2 cores at the
+# defaults. `make simulate CUSTOMERS=5000 DAYS=90 STEP=7 SEED=3` changes them; output in SIM_OUT.
+SIM_CUSTOMERS := $(if $(filter command line environment,$(origin CUSTOMERS)),$(CUSTOMERS),5000)
+DAYS ?= 60
+STEP ?= 7
+SIM_OUT ?= $(CURDIR)/data/simulation
+simulate: install
+	$(BIN)/python -m orchestration.simulation --customers $(SIM_CUSTOMERS) --days $(DAYS) --step $(STEP) --seed $(SEED) --out $(SIM_OUT)
 
 ui: install
 	mkdir -p $(DAGSTER_HOME)
