@@ -35,6 +35,9 @@ order_totals as (
         sum(cost_amount) as cost_amount,
         cast(sum(returns_count) as {{ dbt.type_bigint() }}) as returns_count,
         cast(sum(returned_items_count) as {{ dbt.type_bigint() }}) as returned_items_count,
+        -- An order's returns count for the rate up to the items staged for it: a return whose
+        -- order line was quarantined must not push the rate above 1.
+        cast(sum(least(returned_items_count, items_count)) as {{ dbt.type_bigint() }}) as rated_returned_items,
         sum(refund_amount) as refund_amount
     from orders
     group by customer_key
@@ -72,7 +75,7 @@ final as (
         {{ safe_ratio('order_totals.discount_amount', 'order_totals.gross_revenue') }} as discount_share,
         order_totals.returns_count,
         order_totals.returned_items_count,
-        {{ safe_ratio('order_totals.returned_items_count', 'order_totals.items_count') }} as return_rate,
+        {{ safe_ratio('order_totals.rated_returned_items', 'order_totals.items_count') }} as return_rate,
         {{ safe_ratio('order_totals.net_revenue', 'order_totals.orders_count') }} as average_order_value,
         {%- for channel in channels %}
             {%- set suffix = feature_column_suffix(channel) %}
