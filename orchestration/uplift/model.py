@@ -28,7 +28,7 @@ Deterministic: inputs sorted by key, lbfgs / fixed random_state, hash split, sta
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -87,6 +87,14 @@ class UpliftSettings:
     random_state: int = 20240601
     validation_alpha: float = 0.05
     margin_prior_orders: float = 2.0
+
+    @classmethod
+    def from_dbt_config(cls, get: Callable[[str], object]) -> UpliftSettings:
+        """Settings from a dbt Python model's config (`dbt.config.get`): keys `uplift_<setting>`.
+
+        Both uplift models read them the same way, so the evaluated model is the scored one.
+        """
+        return cls.from_mapping({name: get(f"uplift_{name}") for name in cls.__dataclass_fields__})
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> UpliftSettings:
