@@ -23,6 +23,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from orchestration.syncs.config import SOURCE_COLUMNS
+
 TREATMENTS_DDL = """
 create table activation.customer_treatments (
     assignment_id varchar primary key,
@@ -43,24 +45,7 @@ create table activation.customer_treatments (
     run_date date not null
 )
 """
-COLUMNS = (
-    "assignment_id",
-    "customer_key",
-    "treatment_code",
-    "channel",
-    "send_window_start",
-    "send_window_end",
-    "send_timezone",
-    "offer_code",
-    "reason",
-    "selection_method",
-    "rule_id",
-    "expected_value",
-    "is_holdout",
-    "holdout_type",
-    "valid_until",
-    "run_date",
-)
+COLUMNS = SOURCE_COLUMNS
 TREATMENTS = {
     "WELCOME": ("WELCOME5", ("email", "push", "sms")),
     "CROSS_SELL": ("NEXTCAT10", ("email", "push")),
