@@ -15,7 +15,7 @@
     {%- set latest_query -%}
         with parsed as (
             select {{ parse_timestamp_utc(as_text('ordered_at')) }} as ordered_at
-            from {{ source('shop', 'orders') }}
+            from {{ raw_source('shop', 'orders') }}
         )
         select {{ as_text('max(cast(ordered_at as date))') }}
         from parsed

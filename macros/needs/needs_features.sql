@@ -27,7 +27,8 @@
 {%- endmacro %}
 
 
-{#- Device types of web events (stg_web__events.device_type) that get a share column each. -#}
+{#- Device types of web events (stg_web__events.device_type) that get a share column each:
+    the data's (int_features__vocabulary), or var needs_device_types when set to a list. -#}
 {% macro needs_device_types() -%}
-    {{ return(var('needs_device_types', ['desktop', 'mobile', 'tablet'])) }}
+    {{ return(feature_vocabulary('device_type', 'needs_device_types', var('needs_max_device_types', 5))) }}
 {%- endmacro %}

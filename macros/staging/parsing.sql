@@ -15,18 +15,51 @@
 {%- endmacro %}
 
 
+{#- An integer only when the text is one: '3' and '3.0' parse, '1.5' does
+    not (a cast would round it to 2, silently changing what the data said). -#}
 {% macro parse_integer(expression) -%}
-    {{ try_cast(expression, api.Column.translate_type("integer")) }}
+    case
+        when {{ parse_number(expression) }} = floor({{ parse_number(expression) }})
+            then {{ try_cast(parse_number(expression), api.Column.translate_type("integer")) }}
+    end
 {%- endmacro %}
 
 
+{#- A number only when the warehouse type holds it exactly: more decimals than
+    type_numeric() keeps would be rounded, so such a value is unparseable. -#}
 {% macro parse_number(expression) -%}
-    {{ try_cast(expression, dbt.type_numeric()) }}
+    case
+        when {{ try_cast(expression, dbt.type_numeric()) }} = {{ try_cast(expression, dbt.type_float()) }}
+            then {{ try_cast(expression, dbt.type_numeric()) }}
+    end
 {%- endmacro %}
 
 
-{% macro parse_date(expression) -%}
-    {{ try_cast(expression, "date") }}
+{#- Dates are ISO (YYYY-MM-DD) unless var raw_date_formats names a format for
+    the raw table ('shop.customers') or its source ('shop'), e.g.
+    {shop.customers: '%d/%m/%Y'}: day-first exports are read as written,
+    never guessed. A value that does not match gives null for the caller to flag. -#}
+{% macro parse_date(expression, raw_table=none) -%}
+    {%- set formats = var('raw_date_formats', {}) or {} -%}
+    {%- set date_format = none -%}
+    {%- if raw_table is not none -%}
+        {%- set date_format = formats.get(raw_table, formats.get(raw_table.split('.')[0])) -%}
+    {%- endif -%}
+    {%- if date_format is none -%}
+        {{ try_cast(expression, "date") }}
+    {%- else -%}
+        {{ return(adapter.dispatch('parse_date_with_format', 'customer_intelligence')(expression, date_format)) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__parse_date_with_format(expression, date_format) -%}
+    {{ exceptions.raise_compiler_error(
+        "var raw_date_formats is not supported on adapter " ~ adapter.type() ~ ": write dates as YYYY-MM-DD"
+    ) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_date_with_format(expression, date_format) -%}
+    cast(try_strptime({{ expression }}, '{{ date_format }}') as date)
 {%- endmacro %}
 
 

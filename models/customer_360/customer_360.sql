@@ -77,7 +77,8 @@ final as (
         coalesce(transactions.discount_amount, 0) as discount_amount,
         coalesce(transactions.net_revenue, 0) as net_revenue,
         coalesce(transactions.refund_amount, 0) as refund_amount,
-        coalesce(transactions.gross_margin, 0) as gross_margin,
+        -- No orders: no margin (0); orders with an unknown cost: unknown margin (null).
+        case when transactions.customer_key is null then 0 else transactions.gross_margin end as gross_margin,
         transactions.discount_share,
         coalesce(transactions.returns_count, 0) as returns_count,
         coalesce(transactions.returned_items_count, 0) as returned_items_count,

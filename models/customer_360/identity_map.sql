@@ -33,8 +33,15 @@ final as (
         identifier_type,
         identifier_value,
         customer_key,
-        -- A person graph anchors every known customer; only cookie-only visitors anchor on a cookie.
-        anchor_node_id not like 'anonymous_id:%' as is_known_customer,
+        -- A known customer has an identifier a person gave: an account, a member id, or (unless var
+        -- customer_include_email_guests is false) a checkout email. Cookie-only visitors and
+        -- guest orders no identifier links to anyone are anonymous: their purchases count in
+        -- revenue totals (marts.value_revenue_totals), not as customers.
+        anchor_node_id not like 'anonymous_id:%'
+        and anchor_node_id not like 'guest_order:%'
+        {%- if not var('customer_include_email_guests', true) %}
+        and anchor_node_id not like 'email:%'
+        {%- endif %} as is_known_customer,
         anchor_node_id,
         first_seen_at,
         last_seen_at,

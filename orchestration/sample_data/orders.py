@@ -32,6 +32,7 @@ from orchestration.sample_data.world import World
 CHUNK_ID_STRIDE = 10**7  # ids of chunk k are k * stride + local number: unique without coordination
 STATUSES = ("completed", "cancelled", "returned")
 COMPLETED, CANCELLED, RETURNED = 0, 1, 2
+SHOP_CURRENCY = "EUR"  # the one currency of the world's prices; the multi_currency shape converts
 STORE_IDS = tuple(f"S{k:02d}" for k in range(1, len(COUNTRIES) * STORES_PER_COUNTRY + 1))
 # Fitting problems dominate returns of clothing and sports gear, damage dominates elsewhere.
 RETURN_REASON_WEIGHTS = np.array([[0.45, 0.10, 0.20, 0.17, 0.08], [0.05, 0.25, 0.30, 0.28, 0.12]])
@@ -213,7 +214,9 @@ def _orders_table(
             "channel": dict_column(CHANNELS, channel),
             "store_id": dict_column(STORE_IDS, store, ~is_store),
             "ordered_at": ts_array(seconds),
-            "currency": dict_column([c.currency for c in COUNTRIES], country),
+            # Every amount the world draws is in one shop currency: labelling GB orders GBP would
+            # claim amounts in two currencies that are not (multi_currency plants real ones).
+            "currency": dict_column([SHOP_CURRENCY], np.zeros(n, dtype=np.int32)),
             "status": dict_column(STATUSES, status),
         }
     )

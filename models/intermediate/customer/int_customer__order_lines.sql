@@ -1,11 +1,7 @@
 with
 
 order_lines as (
-    select * from {{ ref('stg_shop__order_lines') }}
-),
-
-products as (
-    select * from {{ ref('stg_shop__products') }}
+    select * from {{ ref('int_finance__order_line_amounts') }}
 ),
 
 orders as (
@@ -21,15 +17,15 @@ final as (
         orders.channel,
         orders.is_cancelled,
         order_lines.product_id,
-        products.category,
+        order_lines.category,
         order_lines.quantity,
         order_lines.gross_amount,
         order_lines.discount_amount,
         order_lines.net_amount,
-        order_lines.quantity * products.unit_cost as cost_amount
+        order_lines.cost_amount,
+        order_lines.cost_basis
     from order_lines
     inner join orders on order_lines.order_id = orders.order_id
-    left join products on order_lines.product_id = products.product_id
 )
 
 select * from final

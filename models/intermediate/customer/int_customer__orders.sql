@@ -2,7 +2,8 @@
   Every staged order reaches exactly one customer_key: through its account,
   else (guest checkout) through its checkout email, else through the guest
   order itself. Line, cost and return totals are summed per order here so the
-  feature families read one row per order.
+  feature families read one row per order, in the reporting currency. An
+  order's cost is unknown (null) when any of its lines has no cost basis.
 -#}
 with
 
@@ -11,11 +12,11 @@ orders as (
 ),
 
 order_lines as (
-    select * from {{ ref('stg_shop__order_lines') }}
+    select * from {{ ref('int_finance__order_line_amounts') }}
 ),
 
-products as (
-    select * from {{ ref('stg_shop__products') }}
+order_amounts as (
+    select * from {{ ref('int_finance__order_amounts') }}
 ),
 
 returns as (
@@ -42,6 +43,12 @@ email_keys as (
     where identifier_type = 'email'
 ),
 
+known_keys as (
+    select distinct customer_key
+    from identity_map
+    where is_known_customer
+),
+
 guest_order_keys as (
     select
         identifier_value,
@@ -58,20 +65,21 @@ line_totals as (
         sum(order_lines.gross_amount) as gross_amount,
         sum(order_lines.discount_amount) as discount_amount,
         sum(order_lines.net_amount) as net_amount,
-        sum(order_lines.quantity * products.unit_cost) as cost_amount
+        case when count(order_lines.cost_amount) = count(*) then sum(order_lines.cost_amount) end as cost_amount
     from order_lines
-    left join products on order_lines.product_id = products.product_id
     group by order_lines.order_id
 ),
 
+-- Refunds are paid in the order's currency.
 return_totals as (
     select
-        order_id,
+        returns.order_id,
         count(*) as returns_count,
-        cast(sum(quantity) as {{ dbt.type_bigint() }}) as returned_items_count,
-        sum(refund_amount) as refund_amount
+        cast(sum(returns.quantity) as {{ dbt.type_bigint() }}) as returned_items_count,
+        sum({{ to_reporting_currency('returns.refund_amount', 'order_amounts.exchange_rate') }}) as refund_amount
     from returns
-    group by order_id
+    inner join order_amounts on returns.order_id = order_amounts.order_id
+    group by returns.order_id
 ),
 
 attributed as (
@@ -111,6 +119,7 @@ final as (
         attributed.order_id,
         attributed.customer_key,
         attributed.attribution_method,
+        known_keys.customer_key is not null as is_known_customer,
         attributed.customer_id,
         attributed.is_guest_checkout,
         attributed.channel,
@@ -124,11 +133,13 @@ final as (
         coalesce(line_totals.gross_amount, 0) as gross_amount,
         coalesce(line_totals.discount_amount, 0) as discount_amount,
         coalesce(line_totals.net_amount, 0) as net_amount,
-        coalesce(line_totals.cost_amount, 0) as cost_amount,
+        -- An order without lines costs nothing; one with a line of unknown cost has unknown cost.
+        case when line_totals.order_id is null then 0 else line_totals.cost_amount end as cost_amount,
         coalesce(return_totals.returns_count, 0) as returns_count,
         coalesce(return_totals.returned_items_count, 0) as returned_items_count,
         coalesce(return_totals.refund_amount, 0) as refund_amount
     from attributed
+    left join known_keys on attributed.customer_key = known_keys.customer_key
     left join line_totals on attributed.order_id = line_totals.order_id
     left join return_totals on attributed.order_id = return_totals.order_id
 )

@@ -32,7 +32,8 @@ order_totals as (
         sum(gross_amount) as gross_revenue,
         sum(discount_amount) as discount_amount,
         sum(net_amount) as net_revenue,
-        sum(cost_amount) as cost_amount,
+        -- One order of unknown cost makes the person's cost (and margin) unknown, not smaller.
+        case when count(cost_amount) = count(*) then sum(cost_amount) end as cost_amount,
         cast(sum(returns_count) as {{ dbt.type_bigint() }}) as returns_count,
         cast(sum(returned_items_count) as {{ dbt.type_bigint() }}) as returned_items_count,
         -- An order's returns count for the rate up to the items staged for it: a return whose

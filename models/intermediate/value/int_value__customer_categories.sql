@@ -33,7 +33,7 @@ line_facts as (
         ordered_at,
         quantity,
         net_amount,
-        coalesce(cost_amount, 0) as cost_amount,
+        cost_amount,
         cast(0 as {{ dbt.type_numeric() }}) as refund_amount
     from order_lines
 ),
@@ -93,12 +93,16 @@ final as (
         category,
         cast(sum(quantity) as {{ dbt.type_bigint() }}) as units,
         sum(net_amount) as revenue,
-        sum(cost_amount) as cost_amount,
+        -- One line of unknown cost makes the category's cost and margin unknown.
+        case when count(cost_amount) = count(*) then sum(cost_amount) end as cost_amount,
         sum(refund_amount) as refund_amount,
-        sum(net_amount - cost_amount - refund_amount) as gross_margin,
+        case when count(cost_amount) = count(*) then sum(net_amount - cost_amount - refund_amount) end as gross_margin,
         cast(sum(case when is_in_window then quantity else 0 end) as {{ dbt.type_bigint() }}) as window_units,
         sum(case when is_in_window then net_amount else 0 end) as window_revenue,
-        sum(case when is_in_window then net_amount - cost_amount - refund_amount else 0 end) as window_gross_margin
+        case
+            when count(cost_amount) = count(*)
+                then sum(case when is_in_window then net_amount - cost_amount - refund_amount else 0 end)
+        end as window_gross_margin
     from windowed
     group by customer_key, category
 )

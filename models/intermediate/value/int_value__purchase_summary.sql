@@ -18,7 +18,8 @@ with
 
 orders as (
     select * from {{ ref('int_customer__orders') }}
-    where not is_cancelled
+    -- Anonymous purchases are revenue, not a customer's purchase process.
+    where not is_cancelled and is_known_customer
 ),
 
 quarantine as (

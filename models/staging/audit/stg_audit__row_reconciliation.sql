@@ -7,7 +7,7 @@ counts as (
             '{{ raw.source }}' as source_name,
             '{{ raw.table }}' as table_name,
             '{{ raw.staging_model }}' as staging_model,
-            (select count(*) from {{ source(raw.source, raw.table) }}) as raw_rows,
+            (select count(*) from {{ raw_source(raw.source, raw.table) }}) as raw_rows,
             (select count(*) from {{ ref(raw.staging_model) }}) as staged_rows,
             (
                 select count(*) from {{ ref('stg_audit__quarantine') }}

@@ -14,7 +14,8 @@ normalized as (
         {{ digits_only('raw_phone') }} as phone_digits,
         raw_first_name as first_name,
         raw_last_name as last_name,
-        {{ parse_date('raw_birth_date') }} as parsed_birth_date,
+        {{ parse_date('raw_birth_date', 'shop.customers') }} as parsed_birth_date,
+        raw_birth_date,
         upper(raw_postal_code) as postal_code,
         raw_city as city,
         upper(raw_country) as country_code,
@@ -45,10 +46,16 @@ final as (
         or {{ has_encoding_issue('last_name') }}
         or {{ has_encoding_issue('city') }} as has_encoding_issue,
         -- A birth date outside a human lifetime is a typo, not a customer fact.
+        -- It stays null, and birth_date_issue (with staging.stg_audit__value_issues) says why.
         case
             when parsed_birth_date between cast('1900-01-01' as date) and {{ as_of_date_literal() }}
                 then parsed_birth_date
         end as birth_date,
+        case
+            when raw_birth_date is not null and parsed_birth_date is null then 'unparseable_value'
+            when parsed_birth_date not between cast('1900-01-01' as date) and {{ as_of_date_literal() }}
+                then 'out_of_range'
+        end as birth_date_issue,
         postal_code,
         city,
         country_code

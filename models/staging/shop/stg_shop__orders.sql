@@ -5,6 +5,10 @@ base as (
     where quarantine_reason is null
 ),
 
+channel_groups as (
+    select * from {{ ref('sales_channel_groups') }}
+),
+
 final as (
     select
         order_id,
@@ -16,13 +20,16 @@ final as (
                 then {{ sha256(normalize_email('raw_email')) }}
         end as email_sha256,
         raw_customer_id is null as is_guest_checkout,
-        channel,
+        -- Any channel the shop records is kept: the seed groups known names, others stay as written.
+        coalesce(channel_groups.channel_group, base.channel, 'unknown') as channel,
+        base.raw_channel as source_channel,
         raw_store_id as store_id,
         ordered_at,
         cast(ordered_at as date) as order_date,
         upper(raw_currency) as currency,
         status
     from base
+    left join channel_groups on base.channel = lower(channel_groups.raw_channel)
 )
 
 select * from final

@@ -6,7 +6,7 @@ with
 
 source as (
     select {{ select_raw_text(raw_columns) }}
-    from {{ source('crm', 'consents') }}
+    from {{ raw_source('crm', 'consents') }}
 ),
 
 known_customers as (

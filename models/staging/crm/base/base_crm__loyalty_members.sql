@@ -6,7 +6,7 @@ with
 
 source as (
     select {{ select_raw_text(raw_columns) }}
-    from {{ source('crm', 'loyalty_members') }}
+    from {{ raw_source('crm', 'loyalty_members') }}
 ),
 
 known_customers as (

@@ -6,7 +6,7 @@ with
 
 source as (
     select {{ select_raw_text(raw_columns) }}
-    from {{ source('crm', 'service_cases') }}
+    from {{ raw_source('crm', 'service_cases') }}
 ),
 
 known_customers as (

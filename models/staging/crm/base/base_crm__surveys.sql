@@ -6,7 +6,7 @@ with
 
 source as (
     select {{ select_raw_text(raw_columns) }}
-    from {{ source('crm', 'surveys') }}
+    from {{ raw_source('crm', 'surveys') }}
 ),
 
 known_customers as (

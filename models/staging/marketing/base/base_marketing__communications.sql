@@ -9,7 +9,7 @@ with
 
 source as (
     select {{ select_raw_text(raw_columns) }}
-    from {{ source('marketing', 'communications') }}
+    from {{ raw_source('marketing', 'communications') }}
 ),
 
 known_customers as (

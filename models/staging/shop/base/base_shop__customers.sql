@@ -9,7 +9,7 @@ with
 
 source as (
     select {{ select_raw_text(raw_columns) }}
-    from {{ source('shop', 'customers') }}
+    from {{ raw_source('shop', 'customers') }}
 ),
 
 parsed as (

@@ -6,7 +6,7 @@ with
 
 source as (
     select {{ select_raw_text(raw_columns) }}
-    from {{ source('shop', 'order_lines') }}
+    from {{ raw_source('shop', 'order_lines') }}
 ),
 
 -- A line is only as good as its order: it follows the order into the

@@ -8,7 +8,7 @@ with
 
 source as (
     select {{ select_raw_text(raw_columns) }}
-    from {{ source('shop', 'orders') }}
+    from {{ raw_source('shop', 'orders') }}
 ),
 
 known_customers as (
@@ -35,8 +35,6 @@ checked as (
             when parsed.raw_ordered_at is null then 'missing_value:ordered_at'
             when parsed.ordered_at is null then 'unparseable_value:ordered_at'
             when parsed.ordered_at >= {{ as_of_upper_bound() }} then 'after_as_of:ordered_at'
-            when parsed.channel not in ('web', 'app', 'store') or parsed.channel is null
-                then 'invalid_value:channel'
             when parsed.status not in ('placed', 'completed', 'cancelled', 'returned') or parsed.status is null
                 then 'invalid_value:status'
             when parsed.raw_customer_id is not null and known_customers.customer_id is null

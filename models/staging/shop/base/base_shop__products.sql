@@ -6,7 +6,7 @@ with
 
 source as (
     select {{ select_raw_text(raw_columns) }}
-    from {{ source('shop', 'products') }}
+    from {{ raw_source('shop', 'products') }}
 ),
 
 parsed as (

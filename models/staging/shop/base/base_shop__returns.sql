@@ -6,7 +6,7 @@ with
 
 source as (
     select {{ select_raw_text(raw_columns) }}
-    from {{ source('shop', 'returns') }}
+    from {{ raw_source('shop', 'returns') }}
 ),
 
 staged_orders as (

@@ -10,7 +10,7 @@ with
 
 source as (
     select {{ select_raw_text(raw_columns) }}
-    from {{ source('web', 'events') }}
+    from {{ raw_source('web', 'events') }}
 ),
 
 parsed as (

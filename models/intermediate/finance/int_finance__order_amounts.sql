@@ -1,0 +1,38 @@
+{#-
+  Every staged order's currency and the rate that converts its amounts into
+  the reporting currency (macros/finance/reporting_currency.sql): 1 for the
+  reporting currency itself, else the rate valid on the order date. An order
+  without a currency is taken to be in the reporting currency and flagged.
+-#}
+{%- set reporting = reporting_currency(ref('stg_shop__orders'), ref('int_finance__exchange_rates')) -%}
+with
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+rates as (
+    select * from {{ ref('int_finance__exchange_rates') }}
+),
+
+final as (
+    select
+        orders.order_id,
+        orders.order_date,
+        coalesce(orders.currency, {{ "'" ~ reporting ~ "'" if reporting else 'null' }}) as currency,
+        orders.currency is null as is_currency_assumed,
+        {{ "'" ~ reporting ~ "'" if reporting else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as reporting_currency,
+        case
+            when orders.currency is null {{ "or orders.currency = '" ~ reporting ~ "'" if reporting }}
+                then cast(1 as {{ dbt.type_float() }})
+            else rates.rate
+        end as exchange_rate
+    from orders
+    left join rates
+        on
+            orders.currency = rates.currency
+            and orders.order_date >= rates.valid_from
+            and orders.order_date < rates.valid_to
+)
+
+select * from final
