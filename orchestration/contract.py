@@ -5,6 +5,9 @@ exactly this shape, the dbt sources' YAML documents the same columns (a test
 keeps the two equal), and a newcomer reads it to bring their own data.
 Types are the *logical* types; staging parses every column from text, so a
 CSV export with everything quoted is as valid as typed Parquet.
+Few companies have every table: the generator's shapes write subsets of them
+(orchestration.sample_data.shapes), and shop.exchange_rates exists only where
+orders come in more than one currency.
 """
 
 from __future__ import annotations
@@ -120,6 +123,25 @@ RAW_TABLES: tuple[RawTable, ...] = (
             _c("refund_amount", "number", "Amount refunded (non-negative)."),
             _c("returned_at", "timestamp", f"When the return was registered; {TS_NOTE}."),
             _c("reason", "string", "Return reason as recorded."),
+        ),
+    ),
+    RawTable(
+        "shop",
+        "exchange_rates",
+        "one row per currency and rate date",
+        ("currency", "rate_date"),
+        (
+            _c("currency", "string", "ISO 4217 code of the currency converted from (e.g. GBP)."),
+            _c(
+                "rate_date",
+                "date",
+                "First day the rate applies (YYYY-MM-DD); it holds until the currency's next rate_date.",
+            ),
+            _c(
+                "rate",
+                "number",
+                "Units of the reporting currency for one unit of `currency` (1 for the reporting currency).",
+            ),
         ),
     ),
     RawTable(

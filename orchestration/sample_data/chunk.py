@@ -4,7 +4,9 @@
 SeedSequence([seed, CHUNK_STREAM, index]) and all ids are derived from global numbers. Faults use
 their own stream, so the clean rows are identical with and without --faults. Experiments and
 loyalty memberships are planned (PLAN_STREAM) before any order is built, because the planted
-effects (EFFECT_STREAM, effects.py) add purchases and change order values.
+effects (EFFECT_STREAM, effects.py) add purchases and change order values. The shape
+(shaping.py, its own streams) then turns the clean tables into what its company exports, before
+faults are planted; only the shape's tables (and their fault records) leave the chunk.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ from orchestration.sample_data.crm import (
     surveys,
 )
 from orchestration.sample_data.effects import apply_effects
-from orchestration.sample_data.faults import ChunkLinks, plant_chunk_faults
+from orchestration.sample_data.external import run_external
+from orchestration.sample_data.faults import ChunkLinks, plant_chunk_faults, records_of_tables
 from orchestration.sample_data.marketing import assignments, communications, plan_assignments
 from orchestration.sample_data.orders import build_orders
 from orchestration.sample_data.persons import build_persons
 from orchestration.sample_data.purchases import draw_purchases
+from orchestration.sample_data.revenue import revenue_parts
+from orchestration.sample_data.shapes import EXPERIMENT
+from orchestration.sample_data.shaping import shape_chunk
 from orchestration.sample_data.truth import (
     identity_rows,
     normalise_email,
@@ -39,7 +45,15 @@ from orchestration.sample_data.truth import (
     segments_table,
 )
 from orchestration.sample_data.web import build_events, page_vocabulary
-from orchestration.sample_data.world import CHUNK_STREAM, EFFECT_STREAM, FAULT_STREAM, PLAN_STREAM, World
+from orchestration.sample_data.world import (
+    CHUNK_STREAM,
+    EFFECT_STREAM,
+    EXTERNAL_STREAM,
+    FAULT_STREAM,
+    PLAN_STREAM,
+    SHAPE_STREAM,
+    World,
+)
 
 
 @dataclass
@@ -51,6 +65,7 @@ class ChunkOutput:
     truth: dict[str, pa.Table] = field(default_factory=dict)
     faults: list[pa.Table] = field(default_factory=list)
     stats: dict[str, pa.Table] = field(default_factory=dict)  # partial sums, added up by the generator
+    samples: dict[str, pa.Table] = field(default_factory=dict)  # rows the generator concatenates
 
 
 def generate_chunk(world: World, index: int) -> ChunkOutput:
@@ -75,6 +90,19 @@ def generate_chunk(world: World, index: int) -> ChunkOutput:
         members,
     )
     process = effects.process
+    external = None
+    if world.shape.name == EXPERIMENT:
+        external = run_external(
+            world,
+            world.rng(EXTERNAL_STREAM, index),
+            index,
+            assignment_table.num_rows + 1,
+            persons,
+            process,
+            accounts,
+        )
+        process = external.process
+        assignment_table = pa.concat_tables([assignment_table, external.assignments]).combine_chunks()
     orders = build_orders(world, rng, index, persons, process, accounts, spell)
     cookies = build_cookies(world, rng, persons, orders)
     events = build_events(
@@ -99,16 +127,23 @@ def generate_chunk(world: World, index: int) -> ChunkOutput:
         "marketing.communications": comms,
         "marketing.assignments": assignment_table,
     }
-    customers, cust_person = accounts.customers, accounts.customers_person
+    shaped = shape_chunk(world, world.rng(SHAPE_STREAM, index), persons, accounts, orders, tables)
+    tables, cust_person = shaped.tables, shaped.customers_person
+    customers, order_table = tables["shop.customers"], tables["shop.orders"]
+    written = set(world.shape.tables)
     cookie_flat, cookie_person = events.cookie_pairs
     identity_parts = [
         ("customer_id", customers.column("customer_id").combine_chunks(), cust_person),
         ("email", normalise_email(customers.column("email").combine_chunks()), cust_person),
-        ("email", normalise_email(orders.orders_table.column("email").combine_chunks()), orders.person),
+        ("email", normalise_email(order_table.column("email").combine_chunks()), orders.person),
         ("phone", normalise_phone(customers.column("phone").combine_chunks()), cust_person),
-        ("anonymous_id", cookies.anonymous_id.take(pa.array(cookie_flat)), cookie_person),
-        ("member_id", loyalty.column("member_id").combine_chunks(), loyalty_person),
     ]
+    if "web.events" in written:
+        identity_parts.append(
+            ("anonymous_id", cookies.anonymous_id.take(pa.array(cookie_flat)), cookie_person)
+        )
+    if "crm.loyalty_members" in written:
+        identity_parts.append(("member_id", loyalty.column("member_id").combine_chunks(), loyalty_person))
     kinds = np.bincount(persons.kind, minlength=len(PERSON_TYPES))
     out = ChunkOutput(
         index=index, persons_by_type=dict(zip(PERSON_TYPES, map(int, kinds), strict=True)), main=tables
@@ -117,7 +152,7 @@ def generate_chunk(world: World, index: int) -> ChunkOutput:
     if world.config.faults:
         links = ChunkLinks(
             order_day=orders.day,
-            order_is_guest=orders.account < 0,
+            order_is_guest=order_table.column("customer_id").is_null().to_numpy(zero_copy_only=False),
             order_person=orders.person,
             line_order=orders.lines.order,
             return_order=orders.return_order,
@@ -130,6 +165,9 @@ def generate_chunk(world: World, index: int) -> ChunkOutput:
         planted = plant_chunk_faults(world, world.rng(FAULT_STREAM, index), index, tables, links)
         out.main, out.late, out.faults = planted.main, planted.late, planted.records
         placeholders = planted.placeholders
+    out.main = {name: table for name, table in out.main.items() if name in written}
+    out.late = {name: table for name, table in out.late.items() if name in written}
+    out.faults = [records_of_tables(records, written) for records in out.faults]
 
     out.truth = {
         "persons": identity_rows(identity_parts, placeholders, persons.gidx),
@@ -138,5 +176,11 @@ def generate_chunk(world: World, index: int) -> ChunkOutput:
         "orders": orders_truth(orders, process, persons.gidx),
         **effects.truth,
     }
-    out.stats = effects.stats
+    out.stats = dict(effects.stats)
+    out.stats["revenue"], out.samples = revenue_parts(shaped.money, cust_person, persons.size)
+    if shaped.counts:
+        out.stats["shape_counts"] = shaped.counts_table()
+    if external is not None:
+        out.truth["external_assignment_outcomes"] = external.outcomes
+        out.stats["external_cells"] = external.cells
     return out

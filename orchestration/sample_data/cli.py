@@ -11,6 +11,7 @@ from pathlib import Path
 
 from orchestration.sample_data.config import GeneratorConfig
 from orchestration.sample_data.generator import generate
+from orchestration.sample_data.shapes import FULL, SHAPE_NAMES
 
 DESCRIPTION = """\
 Generate deterministic raw sample data for the customer intelligence warehouse.
@@ -20,10 +21,20 @@ of them are prospects who never buy). On top of them the generator adds guest-on
 (10% of N, they buy by email without an account) and anonymous-only web visitors (8% of N,
 never identifiable), so N=1000 yields 1180 persons.
 
-Output: DIR/<source>/<table>/part-00000.<ext> for every raw table of the contract; with
+--shape picks the company the data comes from (the same persons and purchases in each):
+  full            every source (shop, web, crm, marketing), as always
+  orders_only     shop customers, orders, order lines and products only: a quarter of the orders
+                  anonymous walk-ins without any identifier, no categories or unit costs,
+                  date-only order and customer timestamps, one currency
+  experiment      every source, a music shop's categories, phone and telesales orders, and an
+                  outside two-arm experiment with one shared control group (null treatment_code)
+  multi_currency  every source, orders in EUR, GBP and USD, and shop/exchange_rates (to EUR)
+
+Output: DIR/<source>/<table>/part-00000.<ext> for every raw table of the shape; with
 --faults, late-arriving rows go to DIR/<source>/<table>/part-00001-late.<ext>. The planted
-ground truth goes to DIR/_truth. Existing table folders and DIR/_truth are replaced; nothing
-else in DIR is touched.
+ground truth goes to DIR/_truth (shape.json: what each shape must let a pipeline recover).
+The shape's table folders and DIR/_truth are replaced, and so are folders an earlier run
+recorded in DIR/_truth/manifest.json (another shape's tables); nothing else in DIR is touched.
 """
 
 
@@ -56,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="plant no causal effects (no incremental purchases): effect-free data for model fits",
     )
+    parser.add_argument(
+        "--shape", choices=SHAPE_NAMES, default=FULL, help="which company's tables and vocabularies (see above)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return parser
 
@@ -73,6 +87,7 @@ def config_from_args(args: argparse.Namespace) -> GeneratorConfig:
         quiet=args.quiet,
         workers=args.workers,
         effects=args.effects,
+        shape=args.shape,
     )
 
 
@@ -80,6 +95,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     summary = generate(config_from_args(args))
     if not args.quiet:
-        print(json.dumps({"rows": summary.rows, "persons": summary.persons,
+        print(json.dumps({"shape": summary.shape, "rows": summary.rows, "persons": summary.persons,
                           "elapsed_seconds": summary.elapsed_seconds}, indent=2), file=sys.stderr)  # fmt: skip
     return 0

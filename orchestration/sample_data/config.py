@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-GENERATOR_VERSION = "1.1.0"  # 1.1: planted causal effects (RCTs, loyalty)
+from orchestration.sample_data.shapes import shape_of
+
+GENERATOR_VERSION = "1.2.0"  # 1.1: planted causal effects (RCTs, loyalty); 1.2: company shapes
 
 CATEGORIES: tuple[str, ...] = (
     "fashion",
@@ -267,6 +269,47 @@ class LoyaltyEffect:
     uplift_high: float = 0.6
 
 
+# --- company shapes (shapes.py) ---------------------------------------------------------------
+# orders_only: buyers (registered or guest) drawn with this probability buy as anonymous walk-ins:
+# none of their orders carries a customer_id or an email, and they own no account. Persons are
+# drawn independently of their purchase process, so about this share of the orders is anonymous.
+ANONYMOUS_BUYER_SHARE = 0.25
+# experiment: shares of all orders placed by phone, taken from store orders (which have no web
+# session), so phone orders never show a web purchase.
+PHONE_CHANNEL_SHARES: dict[str, float] = {"phone": 0.08, "telesales": 0.03}
+# experiment: the music shop's name for each planted category (one to one, so segments still hold).
+MUSIC_CATEGORIES: dict[str, str] = {
+    "fashion": "merch", "beauty": "accessories", "home": "vinyl", "electronics": "audio",
+    "sports": "instruments", "kids": "sheet_music", "grocery": "cd", "books": "tickets",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExternalArm:
+    """One treatment arm of the outside experiment; `share` of the included customers get it."""
+
+    treatment_code: str
+    share: float
+    effect: TreatmentEffect
+
+
+EXTERNAL_CAMPAIGN_ID = "EXT-01"
+EXTERNAL_POSITION = 0.35  # assignment day as a position in the window; its window ends before RCT-01's
+EXTERNAL_INCLUSION = 0.60  # share of first accounts existing at the assignment that are randomized
+EXTERNAL_ARMS: tuple[ExternalArm, ...] = (
+    # A clear effect: a quarter of the live customers buy once more, and orders are 5% larger.
+    ExternalArm("EXT_ARM_A", 1 / 3, TreatmentEffect(0.25, 0.05, (1.0, 1.0, 1.0, 1.0, 1.0), (1.0, 1.0, 1.0))),
+    # No effect at all: any measured difference is noise.
+    ExternalArm("EXT_ARM_B", 1 / 3, TreatmentEffect(0.0, 0.0, (1.0, 1.0, 1.0, 1.0, 1.0), (1.0, 1.0, 1.0))),
+)  # the remaining third is the shared control group (group 'control', treatment_code null)
+# multi_currency: EUR is the reporting currency; GB customers pay in GBP, and DOLLAR_BUYER_SHARE
+# of the others buy from the shop's dollar store in USD. Rates are EUR per unit, one per month,
+# a random walk around the base rate.
+REPORTING_CURRENCY = "EUR"
+CURRENCY_BASE_RATES: dict[str, float] = {"EUR": 1.0, "GBP": 1.17, "USD": 0.92}
+DOLLAR_BUYER_SHARE = 0.10
+RATE_MONTHLY_VOLATILITY = 0.015
+
 RETURN_REASONS: tuple[str, ...] = ("size", "damaged", "not_as_described", "changed_mind", "late_delivery")
 CASE_REASONS: tuple[str, ...] = ("delivery", "return", "product_quality", "billing", "account")
 CASE_CHANNELS: tuple[str, ...] = ("phone", "email", "chat", "store")
@@ -295,8 +338,10 @@ class GeneratorConfig:
     rates: Rates = field(default_factory=Rates)
     loyalty: LoyaltyEffect = field(default_factory=LoyaltyEffect)
     effects: bool = True  # plant the causal effects; False gives effect-free purchases for model fits
+    shape: str = "full"  # which company's tables and vocabularies (shapes.py); full = every source
 
     def __post_init__(self) -> None:
+        shape_of(self.shape)  # fails on an unknown name, listing the known ones
         if self.customers < 1:
             raise ValueError("customers must be at least 1")
         if self.file_format not in ("parquet", "csv"):

@@ -64,6 +64,7 @@ from orchestration.sample_data.config import (
     TREATMENT_EFFECTS,
     VALUE_TIER_SHARES,
     VALUE_TIERS,
+    TreatmentEffect,
 )
 from orchestration.sample_data.crm import MembershipPlan, member_ids
 from orchestration.sample_data.marketing import GROUPS, AssignmentPlan
@@ -83,6 +84,51 @@ def effect_matrices() -> tuple[np.ndarray, np.ndarray]:
     q = np.stack([TREATMENT_EFFECTS[t].purchase_probability() for t in TREATMENT_CODES])
     m = np.stack([TREATMENT_EFFECTS[t].spend_change() for t in TREATMENT_CODES])
     return q, m
+
+
+@dataclass(frozen=True)
+class Arms:
+    """The arms of randomized campaigns: per arm its campaign, treatment code and planted effect.
+
+    The RCTs have one arm per campaign; an outside multi-arm experiment has several arms sharing
+    one campaign id (and one control group). Plans index arms through their `campaign` field.
+    """
+
+    campaign_ids: tuple[str, ...]
+    treatment_codes: tuple[str, ...]
+    purchase: np.ndarray  # (arm x segment x value tier) incremental-purchase probability
+    spend: np.ndarray  # (arm x segment x value tier) relative order-value change
+
+    @property
+    def size(self) -> int:
+        return len(self.campaign_ids)
+
+    @property
+    def matrices(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.purchase, self.spend
+
+    def note(self, k: int, enabled: bool) -> str:
+        if not enabled:
+            return "effects disabled (--no-effects): no effect planted"
+        if not self.purchase[k].any() and not self.spend[k].any():
+            return "planted effect is zero"
+        return "planted effect"
+
+    @classmethod
+    def of(cls, campaign_ids: list[str], codes: list[str], effects: list[TreatmentEffect]) -> Arms:
+        return cls(
+            campaign_ids=tuple(campaign_ids),
+            treatment_codes=tuple(codes),
+            purchase=np.stack([e.purchase_probability() for e in effects]),
+            spend=np.stack([e.spend_change() for e in effects]),
+        )
+
+
+RCT_ARMS = Arms.of(
+    [c.campaign_id for c in RCT_CAMPAIGNS],
+    [c.treatment_code for c in RCT_CAMPAIGNS],
+    [TREATMENT_EFFECTS[c.treatment_code] for c in RCT_CAMPAIGNS],
+)
 
 
 @dataclass(frozen=True)
@@ -181,14 +227,17 @@ def draw_responses(
     gamma_gamma_p: float,
     window_days: float = RESPONSE_WINDOW_DAYS,
     delay_days: float = RESPONSE_DELAY_DAYS,
+    matrices: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Responses:
     """The planted treatment model for any deliveries (RCT assignments or a simulated sync).
 
     Draws the same number of variates for every delivery, so a delivery's response depends only
-    on the stream and its position, never on the others' outcomes.
+    on the stream and its position, never on the others' outcomes. `deliveries.treatment` indexes
+    `matrices` (purchase probability, spend change; treatment x segment x tier), by default the
+    catalogue's effect_matrices(); an outside experiment passes its own arms' matrices.
     """
     n, person, at = deliveries.size, deliveries.person, deliveries.at
-    q_all, m_all = effect_matrices()
+    q_all, m_all = effect_matrices() if matrices is None else matrices
     tier = state.value_tier[person]
     window_end = np.minimum(at + int(window_days * SECONDS_PER_DAY), end_epoch)
     until = np.minimum(window_end, state.dropout[person])
@@ -318,6 +367,83 @@ def _loyalty(
     return process.with_purchases(pos[owner], _days(t, start), cents, LOYALTY), info
 
 
+def apply_treatments(
+    world: World,
+    rng: np.random.Generator,
+    persons: Persons,
+    process: PurchaseProcess,
+    state: PersonState,
+    person: np.ndarray,
+    plan: AssignmentPlan,
+    arms: Arms,
+    cause: np.ndarray,
+) -> tuple[PurchaseProcess, Responses, dict[str, np.ndarray]]:
+    """Apply randomized treatments to the chunk's process: responses, spend changes, extra purchases.
+
+    `plan` rows are the assignments to evaluate (`plan.campaign` indexes `arms`, `person` is each
+    row's person); only treated rows change anything, so a control row may be evaluated under
+    several arms (a shared control group). `cause` is the campaign index recorded on each row's
+    incremental purchase. Returns the changed process, the responses and the per-row outcomes.
+    """
+    cfg, start, end = world.config, world.start_epoch, world.end_epoch
+    deliveries = Deliveries(person, plan.campaign, plan.at)
+    resp = draw_responses(rng, state, deliveries, end, cfg.gamma_gamma.p, matrices=arms.matrices)
+    if not cfg.effects:
+        zero = np.zeros(plan.size)
+        resp = Responses(
+            resp.responsive,
+            zero,
+            zero,
+            resp.window_end,
+            zero.astype(bool),
+            np.full(plan.size, -1),
+            np.zeros(plan.size, np.int64),
+        )
+
+    buyer_of = np.full(persons.size, -1, np.int64)
+    buyer_of[process.buyers] = np.arange(process.buyers.size)
+    buyer = buyer_of[person]
+    keys = _purchase_keys(process, start)
+    n0, r0 = _window_totals(process, keys, buyer, plan.at, resp.window_end, start)
+    converted0 = n0 > 0
+
+    # Spend change on every order of a treated responsive customer in the window.
+    changes = plan.treated & (resp.spend_change != 0)
+    lo, hi = _window_ranges(keys, buyer[changes], plan.at[changes], resp.window_end[changes], start)
+    factor = np.ones(len(process.day))
+    idx = np.repeat(lo, hi - lo) + rank_within(hi - lo)
+    np.multiply.at(factor, idx, np.repeat(1.0 + resp.spend_change[changes], hi - lo))
+    changed = factor != 1.0
+    value = process.value_cents.copy()
+    value[changed] = np.maximum(MIN_ORDER_CENTS, np.round(value[changed] * factor[changed])).astype(np.int64)
+    process = replace(process, value_cents=value)
+
+    extra = np.flatnonzero(plan.treated & resp.purchased)
+    until = np.minimum(resp.window_end[extra], state.dropout[person[extra]])
+    t = _habit_instants(rng, persons, person[extra], resp.purchase_at[extra], plan.at[extra], until, start)
+    process = process.with_purchases(
+        buyer[extra], _days(t, start), resp.purchase_cents[extra], CAMPAIGN, cause[extra]
+    )
+    n1, r1 = _window_totals(process, _purchase_keys(process, start), buyer, plan.at, resp.window_end, start)
+
+    mean_order = cfg.gamma_gamma.p / state.spend_nu[person] * 100.0
+    incremental = (plan.treated & resp.purchased).astype(np.int64)
+    outcome = {
+        "person": person,
+        "responsive": resp.responsive,
+        "n0": n0,
+        "converted0": converted0,
+        "r0": r0,
+        "tau_conv": resp.conversion_effect(converted0.astype(float)),
+        "tau_rev": resp.revenue_effect(r0.astype(float), mean_order) / 100.0,
+        "incremental": incremental,
+        "incremental_cents": np.where(incremental > 0, resp.purchase_cents, 0),
+        "n1": n1,
+        "r1": r1,
+    }
+    return process, resp, outcome
+
+
 def apply_effects(
     world: World,
     rng: np.random.Generator,
@@ -332,83 +458,25 @@ def apply_effects(
 
     With config.effects False nothing changes and the truth says so (all effects zero).
     """
-    cfg, start, end = world.config, world.start_epoch, world.end_epoch
-    enabled = cfg.effects
+    enabled = world.config.effects
     process, loyalty = _loyalty(world, rng, persons, process, members, enabled)
     state = person_state(world, persons, process)
-
     person = accounts.person[rct.account]
-    treatment_of = np.array([TREATMENT_CODES.index(c.treatment_code) for c in RCT_CAMPAIGNS])
-    deliveries = Deliveries(person, treatment_of[rct.campaign], rct.at)
-    resp = draw_responses(rng, state, deliveries, end, cfg.gamma_gamma.p)
-    if not enabled:
-        zero = np.zeros(rct.size)
-        resp = Responses(
-            resp.responsive,
-            zero,
-            zero,
-            resp.window_end,
-            zero.astype(bool),
-            np.full(rct.size, -1),
-            np.zeros(rct.size, np.int64),
-        )
-
-    buyer_of = np.full(persons.size, -1, np.int64)
-    buyer_of[process.buyers] = np.arange(process.buyers.size)
-    buyer = buyer_of[person]
-    keys = _purchase_keys(process, start)
-    n0, r0 = _window_totals(process, keys, buyer, rct.at, resp.window_end, start)
-    converted0 = n0 > 0
-
-    # Spend change on every order of a treated responsive customer in the window.
-    changes = rct.treated & (resp.spend_change != 0)
-    lo, hi = _window_ranges(keys, buyer[changes], rct.at[changes], resp.window_end[changes], start)
-    factor = np.ones(len(process.day))
-    idx = np.repeat(lo, hi - lo) + rank_within(hi - lo)
-    np.multiply.at(factor, idx, np.repeat(1.0 + resp.spend_change[changes], hi - lo))
-    changed = factor != 1.0
-    value = process.value_cents.copy()
-    value[changed] = np.maximum(MIN_ORDER_CENTS, np.round(value[changed] * factor[changed])).astype(np.int64)
-    process = replace(process, value_cents=value)
-
-    extra = np.flatnonzero(rct.treated & resp.purchased)
-    until = np.minimum(resp.window_end[extra], state.dropout[person[extra]])
-    t = _habit_instants(rng, persons, person[extra], resp.purchase_at[extra], rct.at[extra], until, start)
-    process = process.with_purchases(
-        buyer[extra], _days(t, start), resp.purchase_cents[extra], CAMPAIGN, rct.campaign[extra]
+    process, resp, outcome = apply_treatments(
+        world, rng, persons, process, state, person, rct, RCT_ARMS, rct.campaign
     )
-    n1, r1 = _window_totals(process, _purchase_keys(process, start), buyer, rct.at, resp.window_end, start)
-
-    mean_order = cfg.gamma_gamma.p / state.spend_nu[person] * 100.0
-    tau_conv = resp.conversion_effect(converted0.astype(float))
-    tau_rev = resp.revenue_effect(r0.astype(float), mean_order) / 100.0
-    incremental = (rct.treated & resp.purchased).astype(np.int64)
-    outcome = {
-        "person": person,
-        "responsive": resp.responsive,
-        "converted0": converted0,
-        "r0": r0,
-        "tau_conv": tau_conv,
-        "tau_rev": tau_rev,
-        "incremental": incremental,
-        "incremental_cents": np.where(incremental > 0, resp.purchase_cents, 0),
-        "n1": n1,
-        "r1": r1,
-    }
     truth = {
-        "assignment_outcomes": _assignment_truth(
-            persons, accounts, assignment_ids, rct, state, resp, outcome, n0
-        ),
+        "assignment_outcomes": assignment_truth(persons, accounts, assignment_ids, rct, state, resp, outcome),
         "loyalty_effect": _loyalty_truth(world, persons, process, accounts, members, loyalty),
     }
     stats = {
-        "effect_cells": _cell_sums(rct, state, outcome),
+        "effect_cells": cell_sums(rct, state, outcome, RCT_ARMS.size),
         "effect_summary": _summary_sums(process, members, loyalty),
     }
     return AppliedEffects(process=process, truth=truth, stats=stats)
 
 
-def _assignment_truth(
+def assignment_truth(
     persons: Persons,
     accounts: Accounts,
     assignment_ids: pa.Array,
@@ -416,17 +484,18 @@ def _assignment_truth(
     state: PersonState,
     resp: Responses,
     outcome: dict[str, np.ndarray],
-    n0: np.ndarray,
+    arms: Arms = RCT_ARMS,
 ) -> pa.Table:
-    person = outcome["person"]
+    """One truth row per evaluated assignment (_truth/assignment_outcomes.parquet's columns)."""
+    person, n0 = outcome["person"], outcome["n0"]
     tier = state.value_tier[person]
     return pa.table(
         {
             "assignment_id": assignment_ids,
             "customer_id": accounts.customer_id.take(pa.array(rct.account)),
             "person_id": person_ids(persons.gidx[person]),
-            "campaign_id": take_strings([c.campaign_id for c in RCT_CAMPAIGNS], rct.campaign),
-            "treatment_code": take_strings([c.treatment_code for c in RCT_CAMPAIGNS], rct.campaign),
+            "campaign_id": take_strings(arms.campaign_ids, rct.campaign),
+            "treatment_code": take_strings(arms.treatment_codes, rct.campaign),
             "group": take_strings(GROUPS, (~rct.treated).astype(np.int64)),
             "assigned_at": ts_array(rct.at),
             "window_end": ts_array(resp.window_end),
@@ -511,11 +580,13 @@ SUMMARY_SUMS = (
 )
 
 
-def _cell_sums(rct: AssignmentPlan, state: PersonState, outcome: dict[str, np.ndarray]) -> pa.Table:
-    """Sums per (campaign, segment, tier code) over the chunk's assignments; fixed row set."""
+def cell_sums(
+    rct: AssignmentPlan, state: PersonState, outcome: dict[str, np.ndarray], n_arms: int
+) -> pa.Table:
+    """Sums per (arm, segment, tier code) over the chunk's evaluated assignments; fixed row set."""
     person = outcome["person"]
     key = (rct.campaign * N_SEGMENTS + state.segment[person]) * N_TIER_CODES + state.value_tier[person] + 1
-    size = len(RCT_CAMPAIGNS) * N_SEGMENTS * N_TIER_CODES
+    size = n_arms * N_SEGMENTS * N_TIER_CODES
     t, c = rct.treated, ~rct.treated
     converted1 = outcome["n1"] > 0
     weights = {
@@ -574,20 +645,21 @@ def add_sums(total: pa.Table | None, part: pa.Table) -> pa.Table:
     )
 
 
-def treatment_effects_table(cells: pa.Table | None, enabled: bool) -> pa.Table:
-    """_truth/treatment_effects.parquet: per campaign, overall and per segment, tier and cell.
+def treatment_effects_table(cells: pa.Table | None, enabled: bool, arms: Arms = RCT_ARMS) -> pa.Table:
+    """_truth/treatment_effects.parquet: per campaign arm, overall and per segment, tier and cell.
 
     Effects are means over the group's assigned customers (treated and control) of the expected
     individual effects; `observed_*` are the groups' realized outcomes, so observed treatment
-    minus observed control is the naive estimate a perfect pipeline would compute.
+    minus observed control is the naive estimate a perfect pipeline would compute. With a shared
+    control group every arm counts the whole control group.
     """
-    k_n, s_n, t_n = len(RCT_CAMPAIGNS), N_SEGMENTS, N_TIER_CODES
+    k_n, s_n, t_n = arms.size, N_SEGMENTS, N_TIER_CODES
     size = k_n * s_n * t_n
     sums = {
         name: (cells.column(name).to_numpy() if cells is not None else np.zeros(size)).reshape(k_n, s_n, t_n)
         for name in CELL_SUMS
     }
-    q_all, m_all = effect_matrices()
+    q_all, m_all = arms.matrices
     rows: list[dict] = []
     levels = (("campaign", (1, 2)), ("segment", (2,)), ("value_tier", (1,)), ("cell", ()))
     for level, axes in levels:
@@ -598,22 +670,20 @@ def treatment_effects_table(cells: pa.Table | None, enabled: bool) -> pa.Table:
             n = n_t + n_c
             if n == 0:
                 continue
-            campaign = RCT_CAMPAIGNS[k]
-            code = TREATMENT_CODES.index(campaign.treatment_code)
             planted = level == "cell" and t > 0 and enabled
             rows.append(
                 {
                     "level": level,
-                    "campaign_id": campaign.campaign_id,
-                    "treatment_code": campaign.treatment_code,
+                    "campaign_id": arms.campaign_ids[k],
+                    "treatment_code": arms.treatment_codes[k],
                     "segment_id": s + 1 if shape[1] > 1 else None,
                     "segment_name": SEGMENTS[s].name if shape[1] > 1 else None,
                     "value_tier": TIER_NAMES[t] if shape[2] > 1 else None,
                     "n_treatment": int(n_t),
                     "n_control": int(n_c),
                     "n_responsive": int(agg["n_responsive"][k, s, t]),
-                    "planted_purchase_probability": float(q_all[code, s, t - 1]) if planted else None,
-                    "planted_spend_change": float(m_all[code, s, t - 1]) if planted else None,
+                    "planted_purchase_probability": float(q_all[k, s, t - 1]) if planted else None,
+                    "planted_spend_change": float(m_all[k, s, t - 1]) if planted else None,
                     "baseline_conversion_rate": agg["baseline_converted"][k, s, t] / n,
                     "baseline_revenue_per_customer": agg["baseline_revenue"][k, s, t] / n,
                     "true_effect_purchase_probability": agg["expected_effect_conversion"][k, s, t] / n,
@@ -626,18 +696,10 @@ def treatment_effects_table(cells: pa.Table | None, enabled: bool) -> pa.Table:
                     "observed_conversion_control": agg["converted_control"][k, s, t] / n_c if n_c else None,
                     "observed_revenue_treatment": agg["revenue_treatment"][k, s, t] / n_t if n_t else None,
                     "observed_revenue_control": agg["revenue_control"][k, s, t] / n_c if n_c else None,
-                    "note": _note(campaign.treatment_code, enabled),
+                    "note": arms.note(k, enabled),
                 }
             )
     return pa.Table.from_pylist(rows, schema=TREATMENT_EFFECTS_SCHEMA)
-
-
-def _note(code: str, enabled: bool) -> str:
-    if not enabled:
-        return "effects disabled (--no-effects): no effect planted"
-    if not TREATMENT_EFFECTS[code].purchase and not TREATMENT_EFFECTS[code].spend:
-        return "planted effect is zero"
-    return "planted effect"
 
 
 TREATMENT_EFFECTS_SCHEMA = pa.schema(

@@ -163,6 +163,8 @@ class TablePlanter:
         rates = self.world.config.rates
         for col in STRING_COLUMNS_UNDER_FAULTS.get(self.name, ()):
             arr = self.cols[col]
+            if pa.types.is_string(arr.type):
+                continue  # already text (a shape's date-only column)
             if pa.types.is_timestamp(arr.type):
                 secs = pc.cast(arr.cast(pa.timestamp("s", tz="UTC")), pa.int64()).to_numpy(
                     zero_copy_only=False
@@ -406,3 +408,9 @@ def unknown_column_records() -> pa.Table:
         },
         schema=FAULT_SCHEMA,
     )
+
+
+def records_of_tables(records: pa.Table, tables: set[str]) -> pa.Table:
+    """Fault records of the given tables only (a shape plants faults on tables it does not write)."""
+    qualified = pc.binary_join_element_wise(records.column("source"), records.column("table_name"), ".")
+    return records.filter(pc.is_in(qualified, value_set=pa.array(sorted(tables), type=pa.string())))

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from orchestration.contract import RAW_TABLES
+from orchestration.contract import TABLES_BY_NAME
 from orchestration.sample_data.chunk import ChunkOutput, generate_chunk
 from orchestration.sample_data.config import GENERATOR_VERSION, PERSON_TYPES, GeneratorConfig
 from orchestration.sample_data.effects import (
@@ -30,18 +30,24 @@ from orchestration.sample_data.effects import (
     planted_json,
     treatment_effects_table,
 )
+from orchestration.sample_data.external import EXTERNAL
 from orchestration.sample_data.faults import (
     FAULT_SCHEMA,
     plant_product_faults,
+    records_of_tables,
     refused_products,
     unknown_column_records,
 )
 from orchestration.sample_data.handoff import SpilledChunk, spill, spill_dir, unspill
+from orchestration.sample_data.shape_truth import shape_json
+from orchestration.sample_data.shapes import EXCHANGE_RATES, EXPERIMENT, FULL, SHAPES
+from orchestration.sample_data.shaping import shape_products
 from orchestration.sample_data.truth import PERSONS_SCHEMA, process_json, write_json
 from orchestration.sample_data.world import PRODUCT_FAULT_STREAM, World, build_world
 from orchestration.sample_data.writer import (
     LATE_PART,
     MAIN_PART,
+    MANIFEST,
     TRUTH_DIR,
     TableSink,
     TruthSink,
@@ -50,6 +56,20 @@ from orchestration.sample_data.writer import (
 )
 
 TRUTH_FILES = ("persons", "segments", "person_parameters", "orders", "assignment_outcomes", "loyalty_effect")
+SHAPE_TRUTH_FILES: dict[str, tuple[str, ...]] = {EXPERIMENT: ("external_assignment_outcomes",)}
+SHAPE_JSON = "shape.json"
+
+
+class RowCounts(dict[str, int]):
+    """Rows per written raw table; a contract table the shape does not write counts 0 rows.
+
+    Iterating gives the written tables only, so per-table figures never divide by an absent table.
+    """
+
+    def __missing__(self, key: str) -> int:
+        if key in TABLES_BY_NAME:
+            return 0
+        raise KeyError(key)
 
 
 @dataclass
@@ -57,12 +77,13 @@ class GenerationSummary:
     """What was written; `elapsed_seconds` is the only non-deterministic field (not in any file)."""
 
     out: Path
-    rows: dict[str, int]
+    rows: dict[str, int]  # a RowCounts: 0 for contract tables the shape does not write
     files: dict[str, int]
     persons: dict[str, int]
     faults: dict[str, int]
     elapsed_seconds: float = 0.0
     truth_rows: dict[str, int] = field(default_factory=dict)
+    shape: str = FULL
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -138,33 +159,40 @@ def generate(config: GeneratorConfig) -> GenerationSummary:
     """Generate the raw tables and the planted truth under config.out; see the package docstring."""
     started = time.perf_counter()
     world = build_world(config)
+    shape = world.shape
     out = config.out
     out.mkdir(parents=True, exist_ok=True)
-    clear_outputs(out)
-    sinks = open_sinks(out, config.faults, config.file_format)
+    clear_outputs(out, shape.raw_tables)
+    text_columns = {name: shape.date_only_columns(name) for name in shape.tables}
+    sinks = open_sinks(out, config.faults, config.file_format, shape.raw_tables, text_columns)
     truth_dir = out / TRUTH_DIR
     truth = {
         name: TruthSink(truth_dir / f"{name}.parquet", PERSONS_SCHEMA if name == "persons" else None)
-        for name in TRUTH_FILES
+        for name in (*TRUTH_FILES, *SHAPE_TRUTH_FILES.get(shape.name, ()))
     }
     fault_sink = TruthSink(truth_dir / "faults.parquet", FAULT_SCHEMA)
     persons: Counter[str] = Counter()
     stats: dict[str, pa.Table] = {}
+    samples: dict[str, list[pa.Table]] = {}
 
-    products = world.catalog.table
+    products = shape_products(world, world.catalog.table)
     if config.faults:
         planted = plant_product_faults(world, world.rng(PRODUCT_FAULT_STREAM), products)
         products = planted.main["shop.products"]
         for records in [unknown_column_records(), *planted.records]:
-            fault_sink.write(records)
+            fault_sink.write(records_of_tables(records, set(shape.tables)))
         world = replace(world, refused_products=refused_products(world, planted))
     sinks[("shop.products", MAIN_PART)].write(products)
+    if world.exchange_rates is not None:
+        sinks[(EXCHANGE_RATES, MAIN_PART)].write(world.exchange_rates.table())
 
     for output in run_chunks(world):
         _write_chunk(output, sinks, truth, fault_sink)
         persons.update(output.persons_by_type)
         for name, part in output.stats.items():
             stats[name] = add_sums(stats.get(name), part)
+        for name, part in output.samples.items():
+            samples.setdefault(name, []).append(part)
         written = sum(s.rows for s in sinks.values())
         _progress(
             config,
@@ -175,12 +203,19 @@ def generate(config: GeneratorConfig) -> GenerationSummary:
     for sink in [*sinks.values(), *truth.values(), fault_sink]:
         sink.close()
     cells = stats.get("effect_cells")
-    _write_once(truth_dir / "treatment_effects.parquet", treatment_effects_table(cells, config.effects))
+    effects = treatment_effects_table(cells, config.effects)
+    if shape.name == EXPERIMENT:
+        effects = pa.concat_tables(
+            [effects, treatment_effects_table(stats.get("external_cells"), config.effects, EXTERNAL)]
+        )
+    _write_once(truth_dir / "treatment_effects.parquet", effects)
     write_json(truth_dir / "purchase_process.json", process_json(world) | {"effects": planted_json(world)})
+    combined = {name: pa.concat_tables(parts) for name, parts in samples.items()}
+    write_json(truth_dir / SHAPE_JSON, shape_json(world, stats, combined, effects))
     summary = _summary(config, sinks, truth, fault_sink, persons)
     manifest = _manifest(config, world, summary)
     manifest["effects"] = effects_summary(stats.get("effect_summary"), cells, config.effects)
-    write_json(truth_dir / "manifest.json", manifest)
+    write_json(truth_dir / MANIFEST, manifest)
     summary.elapsed_seconds = round(time.perf_counter() - started, 3)
     return summary
 
@@ -214,7 +249,7 @@ def _summary(
     fault_sink: TruthSink,
     persons: Counter[str],
 ) -> GenerationSummary:
-    rows: dict[str, int] = {t.qualified_name: 0 for t in RAW_TABLES}
+    rows = RowCounts({name: 0 for name in SHAPES[config.shape].tables})
     files: dict[str, int] = {}
     for (name, _), sink in sorted(sinks.items()):
         rows[name] += sink.rows
@@ -231,6 +266,7 @@ def _summary(
         persons={t: persons.get(t, 0) for t in PERSON_TYPES},
         faults=dict(sorted(faults.items())),
         truth_rows={name: sink.rows for name, sink in truth.items()} | {"faults": fault_sink.rows},
+        shape=config.shape,
     )
 
 
@@ -247,13 +283,16 @@ def _manifest(config: GeneratorConfig, world: World, summary: GenerationSummary)
             "history_days": config.history_days,
             "chunk_size": config.chunk_size,
             "effects": config.effects,
+            "shape": config.shape,
         },
+        "shape": config.shape,
+        "tables": list(SHAPES[config.shape].tables),
         "observation_start": process["observation_start"],
         "observation_end": process["observation_end"],
         "layout": {
             "raw": "<source>/<table>/part-00000.<ext>",
             "late_rows": "<source>/<table>/part-00001-late.<ext> (orders, order_lines, events; with faults only)",
-            "truth": "_truth/*.parquet, _truth/purchase_process.json, _truth/manifest.json",
+            "truth": "_truth/*.parquet, _truth/purchase_process.json, _truth/shape.json, _truth/manifest.json",
         },
         "persons": summary.persons | {"total": sum(summary.persons.values())},
         "rows": summary.rows,

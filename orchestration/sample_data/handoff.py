@@ -22,7 +22,9 @@ from orchestration.sample_data.chunk import ChunkOutput
 class SpilledChunk:
     index: int
     persons_by_type: dict[str, int]
-    files: tuple[tuple[str, str, str], ...]  # (group, name, path): main, late, truth, stats or faults
+    files: tuple[
+        tuple[str, str, str], ...
+    ]  # (group, name, path): main, late, truth, stats, samples or faults
 
 
 def spill_dir() -> str:
@@ -39,7 +41,13 @@ def _write(table: pa.Table, path: Path) -> None:
 
 def spill(output: ChunkOutput, folder: str) -> SpilledChunk:
     files = []
-    groups = {"main": output.main, "late": output.late, "truth": output.truth, "stats": output.stats}
+    groups = {
+        "main": output.main,
+        "late": output.late,
+        "truth": output.truth,
+        "stats": output.stats,
+        "samples": output.samples,
+    }
     for group, tables in groups.items():
         for name, table in tables.items():
             path = Path(folder) / f"{output.index:05d}-{group}-{name}.arrow"

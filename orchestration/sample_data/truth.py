@@ -15,13 +15,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from orchestration.sample_data.arrays import SECONDS_PER_DAY, take_strings, ts_array
-from orchestration.sample_data.config import COUNTRIES, PERSON_TYPES, RCT_CAMPAIGNS, SEGMENTS, VALUE_TIERS
+from orchestration.sample_data.config import (
+    COUNTRIES,
+    EXTERNAL_CAMPAIGN_ID,
+    PERSON_TYPES,
+    RCT_CAMPAIGNS,
+    SEGMENTS,
+    VALUE_TIERS,
+)
 from orchestration.sample_data.ids import format_ids
 from orchestration.sample_data.orders import Orders
 from orchestration.sample_data.persons import Persons
 from orchestration.sample_data.purchases import BASELINE, PURCHASE_SOURCES, PurchaseProcess
 from orchestration.sample_data.world import World, expected_annual_spend, observation_window, value_tiers
 
+# Campaign of an incremental purchase by its cause index: the RCTs, then the outside experiment.
+CAUSE_CAMPAIGN_IDS: tuple[str, ...] = (*(c.campaign_id for c in RCT_CAMPAIGNS), EXTERNAL_CAMPAIGN_ID)
 PERSONS_SCHEMA = pa.schema(
     [
         ("identifier_type", pa.string()),
@@ -156,9 +165,9 @@ def parameters_table(world: World, persons: Persons, process: PurchaseProcess) -
 def orders_truth(orders: Orders, process: PurchaseProcess, gidx: np.ndarray) -> pa.Table:
     """Order -> person; for purchases also what caused them and their value without campaigns.
 
-    purchase_source: baseline (the BG/NBD process), campaign (an RCT's incremental purchase;
-    effect_campaign_id says which) or loyalty (a changed member's extra purchase); null for
-    cancelled orders. baseline_net_revenue: the value without any campaign effect (0 for a
+    purchase_source: baseline (the BG/NBD process), campaign (an RCT's or the outside
+    experiment's incremental purchase; effect_campaign_id says which) or loyalty (a changed
+    member's extra purchase); null for cancelled orders. baseline_net_revenue: the value without any campaign effect (0 for a
     campaign purchase, which would not exist).
     """
     purchase = orders.purchase
@@ -173,9 +182,7 @@ def orders_truth(orders: Orders, process: PurchaseProcess, gidx: np.ndarray) -> 
             "is_purchase_occasion": pa.array(orders.is_purchase),
             "net_revenue": pa.array(np.round(orders.value_cents / 100.0, 2)),
             "purchase_source": take_strings(PURCHASE_SOURCES, process.source[at], ~is_purchase),
-            "effect_campaign_id": take_strings(
-                [c.campaign_id for c in RCT_CAMPAIGNS], np.maximum(cause, 0), cause < 0
-            ),
+            "effect_campaign_id": take_strings(CAUSE_CAMPAIGN_IDS, np.maximum(cause, 0), cause < 0),
             "baseline_net_revenue": pa.array(np.round(baseline / 100.0, 2)),
         }
     )

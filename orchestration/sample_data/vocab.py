@@ -108,3 +108,36 @@ def slug(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text.translate(_ASCII_FALLBACK))
     ascii_only = "".join(ch for ch in folded if ch.isascii() and (ch.isalnum() or ch == "-"))
     return ascii_only.lower()
+
+
+# --- the music shop of shape experiment (keys: MUSIC_CATEGORIES' values) -----------------------
+MUSIC_SUBCATEGORIES: dict[str, tuple[str, ...]] = {
+    "merch": ("band t-shirts", "hoodies", "posters", "caps"),
+    "accessories": ("strings", "picks", "cables", "cleaning kits"),
+    "vinyl": ("lp", "single", "box set", "reissue"),
+    "audio": ("headphones", "turntables", "speakers", "amplifiers"),
+    "instruments": ("guitars", "keyboards", "drums", "ukuleles", "wind"),
+    "sheet_music": ("piano scores", "guitar tabs", "choir scores", "songbooks"),
+    "cd": ("albums", "compilations", "soundtracks", "live recordings"),
+    "tickets": ("concerts", "festivals", "workshops", "gift vouchers"),
+}
+MUSIC_BRANDS: dict[str, tuple[str, ...]] = {
+    "merch": ("Tour Supply", "Backstage Wear", "Encore Merch"),
+    "accessories": ("Fretline", "Dunmore", "Kabelwerk Audio", "Clearplay"),
+    "vinyl": ("Groove Pressings", "Blue Note Reissues", "Rillenwerk", "Waxworks"),
+    "audio": ("Sonaro", "Zénith Audio", "Platine", "Hifiklang"),
+    "instruments": ("Fenwood", "Yamara", "Pearlstone", "Lutherie Lyon"),
+    "sheet_music": ("Edition Peterson", "Bärenreiter Press", "Scorebook"),
+    "cd": ("Disque Lumière", "Klangfarben", "Silver Disc", "Northern Records"),
+    "tickets": ("Ticketbox", "Festivalpas", "Live Nation Europe"),
+}
+MUSIC_SEARCH_TERMS: dict[str, tuple[str, ...]] = {
+    "merch": ("band shirt", "tour hoodie", "festival poster", "logo cap"),
+    "accessories": ("guitar strings", "picks pack", "jack cable", "record cleaner"),
+    "vinyl": ("jazz lp", "first pressing", "180g vinyl", "soundtrack vinyl", "box set"),
+    "audio": ("turntable", "studio headphones", "bookshelf speakers", "phono preamp"),
+    "instruments": ("acoustic guitar", "digital piano", "drum kit", "ukulele", "violin"),
+    "sheet_music": ("piano sheet music", "guitar tabs", "choir score", "real book"),
+    "cd": ("greatest hits", "live album", "classical cd", "new releases"),
+    "tickets": ("concert tickets", "festival pass", "gift voucher", "workshop"),
+}

@@ -15,12 +15,18 @@ import numpy as np
 from orchestration.sample_data.campaigns import Campaigns, build_campaigns
 from orchestration.sample_data.catalog import Catalog, build_catalog
 from orchestration.sample_data.config import COUNTRIES, SEGMENTS, VALUE_TIER_SHARES, GeneratorConfig
+from orchestration.sample_data.currency import ExchangeRates, build_exchange_rates
+from orchestration.sample_data.shapes import MULTI_CURRENCY, Shape, shape_of
 
 # Streams of the seed sequence; chunk streams are [seed, CHUNK_STREAM, chunk_index]. Per chunk,
 # faults use FAULT_STREAM, experiment and membership plans PLAN_STREAM and the effects'
 # responses EFFECT_STREAM, so switching faults or effects off leaves the other draws alone.
+# Shapes draw only from their own streams (SHAPE_STREAM and EXTERNAL_STREAM per chunk,
+# SHAPE_WORLD_STREAM once), so every shape keeps the full world's persons and purchases.
 CATALOG_STREAM, CAMPAIGN_STREAM, PRODUCT_FAULT_STREAM, CHUNK_STREAM = 0, 1, 2, 3
 FAULT_STREAM, PLAN_STREAM, EFFECT_STREAM = 4, 5, 6
+SHAPE_STREAM, EXTERNAL_STREAM, SHAPE_WORLD_STREAM = 7, 8, 9
+RATES_SUBSTREAM, VOCABULARY_SUBSTREAM = 0, 1  # [seed, SHAPE_WORLD_STREAM, substream]
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,12 @@ class World:
     value_tier_bounds: tuple[float, ...] = ()
     # With faults: products whose row staging refuses, so chunks keep faults off rows referring to them.
     refused_products: np.ndarray | None = None
+    # Shape multi_currency: the monthly rates the orders' amounts are converted with.
+    exchange_rates: ExchangeRates | None = None
+
+    @property
+    def shape(self) -> Shape:
+        return shape_of(self.config.shape)
 
     @property
     def country_offsets(self) -> np.ndarray:
@@ -108,6 +120,13 @@ def build_world(config: GeneratorConfig) -> World:
     campaign_rng = np.random.default_rng(np.random.SeedSequence([config.seed, CAMPAIGN_STREAM]))
     campaigns = build_campaigns(campaign_rng, float(config.history_days))
     n_chunks = -(-config.total_persons // config.chunk_size)
+    rates = None
+    if config.shape == MULTI_CURRENCY:
+        rates = build_exchange_rates(
+            np.random.default_rng(np.random.SeedSequence([config.seed, SHAPE_WORLD_STREAM, RATES_SUBSTREAM])),
+            start_epoch,
+            end_epoch,
+        )
     return World(
         config=config,
         start_epoch=start_epoch,
@@ -118,6 +137,7 @@ def build_world(config: GeneratorConfig) -> World:
         segments=SegmentMatrices.from_config(),
         n_chunks=n_chunks,
         value_tier_bounds=value_tier_bounds(config),
+        exchange_rates=rates,
     )
 
 

@@ -9,7 +9,10 @@ byte-identical for identical arguments.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,13 +20,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from orchestration.contract import RAW_TABLES, RawTable
+from orchestration.contract import RAW_TABLES, TABLES_BY_NAME, RawTable
 from orchestration.sample_data.arrays import ts_text
 from orchestration.sample_data.faults import DRIFT_COLUMNS, LATE_TABLES, STRING_COLUMNS_UNDER_FAULTS
 
 MAIN_PART = "part-00000"
 LATE_PART = "part-00001-late"
 TRUTH_DIR = "_truth"
+MANIFEST = "manifest.json"
 ARROW_TYPES = {
     "string": pa.string(),
     "integer": pa.int64(),
@@ -41,12 +45,14 @@ DICTIONARY_COLUMNS = frozenset(
 )  # fmt: skip
 
 
-def output_schema(table: RawTable, faults: bool, file_format: str) -> pa.Schema:
-    """The exact columns and types written for a raw table."""
+def output_schema(
+    table: RawTable, faults: bool, file_format: str, text_columns: Sequence[str] = ()
+) -> pa.Schema:
+    """The exact columns and types written for a raw table; `text_columns` are written as text."""
     as_text = STRING_COLUMNS_UNDER_FAULTS.get(table.qualified_name, ()) if faults else ()
     fields = []
     for col in table.columns:
-        logical = "string" if col.name in as_text else col.logical_type
+        logical = "string" if col.name in as_text or col.name in text_columns else col.logical_type
         typ = ARROW_TYPES[logical]
         if file_format == "csv" and logical == "timestamp":
             typ = pa.string()
@@ -112,18 +118,50 @@ def table_dir(out: Path, table: RawTable) -> Path:
     return out / table.source / table.name
 
 
-def clear_outputs(out: Path) -> None:
-    """Remove the table folders and _truth this generator owns; leave anything else alone."""
+def previously_written(out: Path) -> set[str]:
+    """Raw tables (qualified names) that the manifest of an earlier run into `out` says it wrote.
+
+    Only names of contract tables count, so a damaged or foreign manifest can never make the
+    generator delete anything but a contract table's folder.
+    """
+    try:
+        manifest = json.loads((out / TRUTH_DIR / MANIFEST).read_text(encoding="utf-8"))
+        files = [str(f) for f in manifest.get("files", {})] + [str(t) for t in manifest.get("tables", [])]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return set()
+    # "files" holds paths like shop/orders/part-00000.parquet, "tables" qualified names.
+    names = {".".join(entry.split("/")[:2]) for entry in files}
+    return names & set(TABLES_BY_NAME)
+
+
+def clear_outputs(out: Path, tables: Sequence[RawTable] = RAW_TABLES) -> None:
+    """Replace what this generator owns: the folders of `tables` (written next), the folders an
+    earlier run recorded in its manifest (a previous shape's tables), and _truth; nothing else.
+
+    A table folder the generator did not write (a user's own files) survives a run of a shape
+    without that table.
+    """
+    owned = {t.qualified_name for t in tables} | previously_written(out)
     for table in RAW_TABLES:
-        shutil.rmtree(table_dir(out, table), ignore_errors=True)
+        if table.qualified_name in owned:
+            shutil.rmtree(table_dir(out, table), ignore_errors=True)
+    for source in sorted({t.source for t in RAW_TABLES if t.qualified_name in owned}):
+        with contextlib.suppress(OSError):  # a source folder that still holds anything stays
+            (out / source).rmdir()
     shutil.rmtree(out / TRUTH_DIR, ignore_errors=True)
 
 
-def open_sinks(out: Path, faults: bool, file_format: str) -> dict[tuple[str, str], TableSink]:
+def open_sinks(
+    out: Path,
+    faults: bool,
+    file_format: str,
+    tables: Sequence[RawTable] = RAW_TABLES,
+    text_columns: Mapping[str, Sequence[str]] | None = None,
+) -> dict[tuple[str, str], TableSink]:
     """Sinks keyed by (qualified table name, part): main parts always, late parts with faults."""
     sinks: dict[tuple[str, str], TableSink] = {}
-    for table in RAW_TABLES:
-        schema = output_schema(table, faults, file_format)
+    for table in tables:
+        schema = output_schema(table, faults, file_format, (text_columns or {}).get(table.qualified_name, ()))
         folder = table_dir(out, table)
         sinks[(table.qualified_name, MAIN_PART)] = TableSink(
             folder / f"{MAIN_PART}.{file_format}", schema, file_format
