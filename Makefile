@@ -11,6 +11,8 @@ CUSTOMERS ?= 10000
 SEED ?= 7
 # The demo plants every kind of dirty raw data, so its quarantine has rows to show.
 FAULTS ?= --faults
+# Which company's raw tables: full, orders_only, experiment or multi_currency (see the generator's --help).
+SHAPE ?= full
 BENCH_CUSTOMERS ?= 1000000
 
 export DBT_PROFILES_DIR := $(CURDIR)
@@ -44,7 +46,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 data: install
-	$(BIN)/python -m orchestration.sample_data --customers $(CUSTOMERS) --seed $(SEED) $(FAULTS) --out $(CIW_RAW_DATA_PATH)
+	$(BIN)/python -m orchestration.sample_data --customers $(CUSTOMERS) --seed $(SEED) $(FAULTS) --shape $(SHAPE) --out $(CIW_RAW_DATA_PATH)
 
 build: install
 	mkdir -p $(dir $(CIW_DUCKDB_PATH))
@@ -63,7 +65,7 @@ validate: install
 demo: install
 	mkdir -p $(dir $(CIW_DUCKDB_PATH)) $(DAGSTER_HOME)
 	cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/python -m orchestration.demo --customers $(CUSTOMERS) --seed $(SEED) $(if $(FAULTS),--faults,--no-faults)
+	$(BIN)/python -m orchestration.demo --customers $(CUSTOMERS) --seed $(SEED) $(if $(FAULTS),--faults,--no-faults) --shape $(SHAPE)
 
 $(LINT_RAW)/_truth/manifest.json: $(VENV)/.installed
 	$(BIN)/python -m orchestration.sample_data --customers 200 --seed 1 --faults --quiet --out $(LINT_RAW)

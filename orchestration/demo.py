@@ -1,6 +1,6 @@
 """`make demo`: fresh sample data and the whole asset graph, headless through Dagster, then the summary.
 
-    python -m orchestration.demo --customers 10000 --seed 7 --faults
+    python -m orchestration.demo --customers 10000 --seed 7 --faults [--shape orders_only]
 
 Runs the `demo` job in this process (the job's executor is in-process anyway) on the
 instance in DAGSTER_HOME when that is set, so `make ui` shows the run afterwards,
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, ExecuteInProcessResult
 
+from orchestration.sample_data.shapes import FULL, SHAPE_NAMES
 from orchestration.summary import CheckFailure, RunReport, default_locations, summarize
 from orchestration.validation.checks import CHECK_NAME
 
@@ -79,10 +80,22 @@ def run_report(
     )
 
 
+def sample_data_config(customers: int, seed: int, faults: bool, shape: str = FULL) -> dict[str, object]:
+    """The sample_data op's config; `shape` only when not the default, so `full` runs as it always did."""
+    config: dict[str, object] = {"customers": customers, "seed": seed, "faults": faults}
+    if shape != FULL:
+        config["shape"] = shape
+    return config
+
+
 def run_demo(
-    customers: int, seed: int, faults: bool, instance: DagsterInstance | None = None
+    customers: int,
+    seed: int,
+    faults: bool,
+    instance: DagsterInstance | None = None,
+    shape: str = FULL,
 ) -> tuple[ExecuteInProcessResult, RunReport]:
-    """Materialise the whole graph once: sample data, every dbt layer, every check."""
+    """Materialise the whole graph once: sample data (of the given shape), every dbt layer, every check."""
     # Imported here: loading the definitions parses the dbt project.
     from orchestration.definitions import defs
 
@@ -90,7 +103,7 @@ def run_demo(
     graph = job.asset_layer.asset_graph
     result = job.execute_in_process(
         run_config={
-            "ops": {"sample_data": {"config": {"customers": customers, "seed": seed, "faults": faults}}},
+            "ops": {"sample_data": {"config": sample_data_config(customers, seed, faults, shape)}},
             # Progress per step and dbt node; Dagster's DEBUG events stay in the run's record.
             "loggers": {"console": {"config": {"log_level": "INFO"}}},
         },
@@ -109,8 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--faults", action=argparse.BooleanOptionalAction, default=True, help="plant dirty raw data"
     )
+    parser.add_argument(
+        "--shape", choices=SHAPE_NAMES, default=FULL, help="which company's raw tables the generator writes"
+    )
     args = parser.parse_args(argv)
-    result, report = run_demo(args.customers, args.seed, args.faults)
+    result, report = run_demo(args.customers, args.seed, args.faults, shape=args.shape)
     locations = default_locations()
     try:
         print(summarize(locations.warehouse, locations.raw, run=report, locations=locations))

@@ -5,9 +5,9 @@
 
 What the staging layer can rely on:
 
-* Layout: DIR/<source>/<table>/part-00000.<parquet|csv> for every table of
-  `orchestration.contract`, columns exactly as the contract says, in its order. With faults,
-  late-arriving rows of shop.orders, shop.order_lines and web.events are in
+* Layout: DIR/<source>/<table>/part-00000.<parquet|csv> for every table of the shape (see
+  below; `orchestration.contract` lists them all), columns exactly as the contract says, in
+  its order. With faults, late-arriving rows of shop.orders, shop.order_lines and web.events are in
   part-00001-late.<ext> (same schema); shop.orders gains `legacy_channel_code` and web.events
   gains `ip_address` as last columns. Ground truth lives in DIR/_truth (never read by dbt).
 * Parquet types: string, int64, float64 (money rounded to cents), bool, date32 and
@@ -35,6 +35,21 @@ off, leaving the same persons, experiments and memberships):
   realized outcome), _truth/loyalty_effect.parquet (per member), the source of every purchase
   in _truth/orders.parquet, and summaries in purchase_process.json and manifest.json. The
   added purchases are about 2% of all purchases; person_parameters keeps the BG/NBD truth.
+
+Shapes (GeneratorConfig(shape=...) or --shape; shapes.py): the same persons and purchases seen
+through different companies. `full` (default) writes every table above except
+shop.exchange_rates; `orders_only` writes shop.customers/orders/order_lines/products only, with
+about a quarter of the orders by anonymous walk-ins (no customer_id, no email), products
+without category, subcategory and unit_cost, and 'YYYY-MM-DD' text for orders.ordered_at and
+customers.created_at/updated_at; `experiment` renames the categories (a music shop), moves ~11%
+of the orders to the channels 'phone' and 'telesales', and adds campaign EXT-01 to
+marketing.assignments: two arms (EXT_ARM_A with an effect, EXT_ARM_B without) against one shared
+control group whose rows have a null treatment_code; `multi_currency` writes orders in EUR, GBP
+and USD (amounts in the order's currency) and shop.exchange_rates (EUR per unit, monthly, EUR
+rows included). Every shape writes _truth/shape.json (revenue identified / unidentified,
+Pareto shares on identified persons, BG/NBD and Gamma-Gamma parameters, revenue per currency,
+and the shape's own section). A regenerated folder loses the table folders an earlier run's
+manifest lists; other folders are left alone.
 
 Output is byte-identical for identical arguments (whatever the number of workers) and is built
 in chunks of 50,000 persons, so memory stays bounded at any number of customers.

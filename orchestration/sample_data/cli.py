@@ -68,7 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="plant no causal effects (no incremental purchases): effect-free data for model fits",
     )
     parser.add_argument(
-        "--shape", choices=SHAPE_NAMES, default=FULL, help="which company's tables and vocabularies (see above)"
+        "--shape",
+        choices=SHAPE_NAMES,
+        default=FULL,
+        help="which company's tables and vocabularies (see above)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return parser
