@@ -46,6 +46,14 @@ customer_channels as (
         {%- if not loop.last %}
             union all
         {%- endif %}
+    {%- else %}
+        -- No consent data: no channel anyone may be contacted on.
+        select
+            customer_key,
+            cast(null as {{ dbt.type_string() }}) as channel,
+            false as has_consent
+        from customers
+        where 1 = 0
     {%- endfor %}
 ),
 
