@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.clv.diagnostics import summary_line
 from orchestration.validation.connection import read_only_connection
 
 # Layers in pipeline order; a layer not built yet is simply skipped.
@@ -262,6 +263,7 @@ def _mart_sections(connection: duckdb.DuckDBPyConnection) -> list[str]:
             "value_tier",
             "min(value_tier_rank)",
         )
+    out += _clv_fit_lines(connection)
     if _has_columns(connection, "marts", "customer_needs", ["persona_name"]):
         out += _distribution(
             connection, "Customers per needs segment", "marts.customer_needs", "persona_name", "2 desc, 1"
@@ -294,6 +296,29 @@ def _mart_sections(connection: duckdb.DuckDBPyConnection) -> list[str]:
             )
         )
     return out
+
+
+def _clv_fit_lines(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """The latest CLV fits' status; a loud line for each one that is not ok (see clv_model_fit)."""
+    if not _has_columns(
+        connection, "marts", "clv_model_fit", ["model_name", "fit_status", "fit_diagnostics"]
+    ):
+        return []
+    latest = _rows(
+        connection,
+        "select model_name, coalesce(fit_status, 'ok'), fit_diagnostics from ("
+        "select model_name, model_role, fit_status, fit_diagnostics, row_number() over "
+        "(partition by model_name order by as_of_date desc, fitted_at desc) as fit_rank "
+        "from marts.clv_model_fit) where fit_rank = 1 order by model_role, model_name",
+    )
+    lines = [
+        "\nCLV fits (marts.clv_model_fit): " + ", ".join(f"{name} {status}" for name, status, _ in latest)
+    ]
+    for name, status, diagnostics in latest:
+        line = summary_line(name, status, diagnostics)
+        if line:
+            lines.append(f"  {line}")
+    return lines
 
 
 def _checks_section(run: RunReport | None, validation: Path | None) -> str:

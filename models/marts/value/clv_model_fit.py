@@ -15,6 +15,12 @@ Each build appends one row per fitted model (incremental), so runs can be compar
 also carries parameter draws (JSON) that int_value__clv_predictions uses for CLV intervals:
 under MAP a Laplace approximation (multivariate normal on the log parameters, covariance the
 inverse Hessian of the log-likelihood at the estimate); under MCMC thinned posterior draws.
+
+Each row also says whether the fit can be trusted (orchestration/clv/diagnostics.py): fit_status
+'failed' when the optimiser did not reach the optimum (or R-hat is too high), 'degenerate' when
+it stopped at a point that does not identify the model (a parameter at a bound, a standard error
+that is not finite or above clv_max_relative_se times the estimate), else 'ok'; fit_diagnostics
+names the parameters and reasons, and `converged` is true only for 'ok'.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from orchestration.clv.diagnostics import DiagnosticSettings, diagnose
 
 # Parameter names as recorded in clv_model_fit, per model; Gamma-Gamma's rate is "v" in
 # pymc-marketing and "gamma" in Fader & Hardie's notes and in the table.
@@ -69,6 +77,8 @@ class FitResult(NamedTuple):
     converged: bool
     convergence_measure: float
     fit_seconds: float
+    fit_status: str = "ok"
+    fit_diagnostics: str = ""
 
 
 def flat_priors(names: tuple[str, ...]) -> dict:
@@ -257,6 +267,30 @@ def fit_model(
     return mcmc_summary(clv_model.model, idata, names, draws_count)
 
 
+def judge_fit(
+    estimates: dict[str, float],
+    errors: dict[str, float],
+    optimum_reached: bool,
+    measure: float,
+    fit_method: str,
+    settings: DiagnosticSettings | None,
+) -> tuple[bool, str, str]:
+    """converged, fit_status and fit_diagnostics of a fit (orchestration.clv.diagnostics).
+
+    Under MAP the Newton step can only be measured with curvature: where the Hessian is not
+    negative definite the standard errors are NaN, and the fit is degenerate, not failed.
+    """
+    if fit_method == "map":
+        curvature = all(np.isfinite(value) for value in errors.values())
+        optimiser_ok = optimum_reached or not curvature
+        note = f"Newton step {measure:.3g} standard errors from the optimum, tolerance {MAP_TOLERANCE_STANDARD_ERRORS}"
+    else:
+        optimiser_ok = optimum_reached
+        note = f"largest R-hat {measure:.3f}, tolerance {MCMC_MAX_RHAT}"
+    diagnosis = diagnose(estimates, errors, optimiser_ok, note, settings)
+    return diagnosis.is_ok, diagnosis.status, diagnosis.text
+
+
 def fit_purchase_model(
     summary: pd.DataFrame,
     model_name: str,
@@ -264,14 +298,18 @@ def fit_purchase_model(
     draws_count: int,
     seed: int,
     mcmc_settings: dict[str, int],
+    diagnostic_settings: DiagnosticSettings | None = None,
 ) -> FitResult:
     """Fit BG/NBD or Pareto/NBD on the collapsed (frequency, recency, T) rows."""
     names = PURCHASE_MODEL_PARAMETERS[model_name]
     rows = collapse_summary(summary)
     started = time.perf_counter()
     clv_model = weighted_purchase_model_class(model_name)(model_config=flat_priors(names))
-    estimates, errors, draws, log_likelihood, measure, converged = fit_model(
+    estimates, errors, draws, log_likelihood, measure, optimum_reached = fit_model(
         clv_model, rows, names, fit_method, draws_count, seed, mcmc_settings
+    )
+    converged, status, diagnostics = judge_fit(
+        estimates, errors, optimum_reached, measure, fit_method, diagnostic_settings
     )
     return FitResult(
         model_name=model_name,
@@ -286,11 +324,18 @@ def fit_purchase_model(
         converged=converged,
         convergence_measure=measure,
         fit_seconds=time.perf_counter() - started,
+        fit_status=status,
+        fit_diagnostics=diagnostics,
     )
 
 
 def fit_spend_model(
-    summary: pd.DataFrame, fit_method: str, draws_count: int, seed: int, mcmc_settings: dict[str, int]
+    summary: pd.DataFrame,
+    fit_method: str,
+    draws_count: int,
+    seed: int,
+    mcmc_settings: dict[str, int],
+    diagnostic_settings: DiagnosticSettings | None = None,
 ) -> FitResult:
     """Fit Gamma-Gamma on customers with a repeat purchase and a positive mean repeat spend."""
     from pymc_marketing import clv
@@ -305,8 +350,11 @@ def fit_spend_model(
     )
     started = time.perf_counter()
     clv_model = clv.GammaGammaModel(model_config=flat_priors(SPEND_MODEL_PARAMETERS))
-    estimates, errors, draws, log_likelihood, measure, converged = fit_model(
+    estimates, errors, draws, log_likelihood, measure, optimum_reached = fit_model(
         clv_model, data, SPEND_MODEL_PARAMETERS, fit_method, draws_count, seed, mcmc_settings
+    )
+    converged, status, diagnostics = judge_fit(
+        estimates, errors, optimum_reached, measure, fit_method, diagnostic_settings
     )
     return FitResult(
         model_name="gamma_gamma",
@@ -321,6 +369,8 @@ def fit_spend_model(
         converged=converged,
         convergence_measure=measure,
         fit_seconds=time.perf_counter() - started,
+        fit_status=status,
+        fit_diagnostics=diagnostics,
     )
 
 
@@ -358,6 +408,8 @@ def fit_rows(results: list[FitResult], as_of_date, fitted_at: datetime) -> pd.Da
             "log_likelihood": result.log_likelihood,
             "converged": result.converged,
             "convergence_measure": result.convergence_measure,
+            "fit_status": result.fit_status,
+            "fit_diagnostics": result.fit_diagnostics or None,
             "fit_seconds": round(result.fit_seconds, 3),
         }
         for name in ALL_PARAMETERS:
@@ -366,11 +418,19 @@ def fit_rows(results: list[FitResult], as_of_date, fitted_at: datetime) -> pd.Da
         row["parameter_draws_count"] = len(result.draws)
         row["parameter_draws"] = json.dumps(result.draws, separators=(",", ":"))
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    # Text even when every fit is ok (all null): an all-null object column would become a
+    # column of type NULL, which no later diagnostics could be appended to.
+    frame["fit_diagnostics"] = frame["fit_diagnostics"].astype("string")
+    return frame
 
 
 def model(dbt, session) -> pd.DataFrame:
-    dbt.config(materialized="incremental", incremental_strategy="append")
+    # New columns (fit_status, fit_diagnostics) are added to a table built before them; the
+    # rows already there keep null in them.
+    dbt.config(
+        materialized="incremental", incremental_strategy="append", on_schema_change="append_new_columns"
+    )
     # One plain call per setting: dbt finds meta_get calls by reading this file, not by running it.
     model_name = dbt.config.meta_get("clv_model", "bg_nbd")
     fit_method = dbt.config.meta_get("clv_fit_method", "map")
@@ -379,6 +439,9 @@ def model(dbt, session) -> pd.DataFrame:
     mcmc_chains = dbt.config.meta_get("clv_mcmc_chains", 2)
     mcmc_draws = dbt.config.meta_get("clv_mcmc_draws", 500)
     mcmc_tune = dbt.config.meta_get("clv_mcmc_tune", 500)
+    max_relative_se = dbt.config.meta_get("clv_max_relative_se", 1.0)
+    bound_tolerance = dbt.config.meta_get("clv_bound_tolerance", 0.001)
+    parameter_max = dbt.config.meta_get("clv_parameter_max", 1000000.0)
     model_name, fit_method = str(model_name), str(fit_method)
     if model_name not in PURCHASE_MODEL_PARAMETERS:
         raise ValueError(
@@ -387,6 +450,13 @@ def model(dbt, session) -> pd.DataFrame:
     if fit_method not in FIT_METHODS:
         raise ValueError(f"var clv_fit_method must be one of {FIT_METHODS}, got {fit_method!r}")
     mcmc_settings = {"chains": int(mcmc_chains), "draws": int(mcmc_draws), "tune": int(mcmc_tune)}
+    diagnostic_settings = DiagnosticSettings.from_mapping(
+        {
+            "max_relative_se": max_relative_se,
+            "bound_tolerance": bound_tolerance,
+            "parameter_max": parameter_max,
+        }
+    )
 
     raw = dbt.ref("int_value__purchase_summary").df()
     if raw.empty:
@@ -395,7 +465,11 @@ def model(dbt, session) -> pd.DataFrame:
     summary = prepare_summary(raw)
     fitted_at = datetime.now(UTC)
     results = [
-        fit_purchase_model(summary, model_name, fit_method, int(draws_count), int(seed), mcmc_settings),
-        fit_spend_model(summary, fit_method, int(draws_count), int(seed) + 1, mcmc_settings),
+        fit_purchase_model(
+            summary, model_name, fit_method, int(draws_count), int(seed), mcmc_settings, diagnostic_settings
+        ),
+        fit_spend_model(
+            summary, fit_method, int(draws_count), int(seed) + 1, mcmc_settings, diagnostic_settings
+        ),
     ]
     return fit_rows(results, as_of_date, fitted_at)
