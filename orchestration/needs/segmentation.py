@@ -32,6 +32,12 @@ STATUS_CARRIED_FORWARD = "carried_forward"
 CATEGORY_PREFIX = "category_share_"
 HOUR_SIN = "activity_hour_sin"
 HOUR_COS = "activity_hour_cos"
+# Catch-all buckets of a vocabulary (categories outside the top ones, lines without one): they
+# describe nothing a persona could be named after.
+CATCH_ALL_VALUES = frozenset({"other", "unknown"})
+# A feature whose sample standard deviation is at most this has no spread (e.g. the hour of day
+# when every timestamp is midnight, a category column that is zero for everyone).
+NO_SPREAD = 1e-9
 
 # One row per run x segment x feature; the SQL types are applied by the dbt model so an empty
 # run still writes a table of the right shape.
@@ -273,39 +279,103 @@ def day_period(hour: float | None) -> str | None:
     return [name for start, name in DAY_PERIODS if hour >= start][-1]
 
 
-def _traits(center_z: pd.Series) -> list[str]:
-    """Readable traits of a centroid, the most distinctive first."""
+def _has_spread(feature: str, spread: pd.Series | None) -> bool:
+    """Whether the feature varies in the fitting sample (unknown spread counts as yes)."""
+    if spread is None or feature not in spread.index:
+        return True
+    value = spread[feature]
+    return not pd.isna(value) and float(value) > NO_SPREAD
+
+
+def has_time_of_day(spread: pd.Series | None) -> bool:
+    """Whether the timestamps carry a time of day: the hour features vary in the fitting sample.
+
+    Date-only timestamps (every order at 00:00) put every customer at the same hour, sine 0 and
+    cosine 1: the centroids then point at midnight ('night') for a reason that is not a habit.
+    """
+    return _has_spread(HOUR_SIN, spread) or _has_spread(HOUR_COS, spread)
+
+
+def naming_categories(
+    center_z: pd.Series, center_raw: pd.Series, spread: pd.Series | None = None
+) -> dict[str, float]:
+    """Category columns that may name a persona, with the centroid's z-score.
+
+    Only categories the data really has: the segment's share is above zero, the column varies
+    in the fitting sample (a column that is zero for everyone, as for a category the shop does
+    not sell, has no spread) and it is not a catch-all bucket ('other', 'unknown').
+    """
+    usable = {}
+    for feature, z in center_z.items():
+        if not feature.startswith(CATEGORY_PREFIX) or pd.isna(z):
+            continue
+        if feature[len(CATEGORY_PREFIX) :] in CATCH_ALL_VALUES or not _has_spread(feature, spread):
+            continue
+        share = center_raw.get(feature, math.nan)
+        if share is None or pd.isna(share) or float(share) <= 0:
+            continue
+        usable[feature] = float(z)
+    return usable
+
+
+def _traits(center_z: pd.Series, spread: pd.Series | None = None) -> list[str]:
+    """Readable traits of a centroid, the most distinctive first (features without spread say nothing)."""
     scored: list[tuple[float, str]] = []
     for feature, z in center_z.items():
         if feature.startswith(CATEGORY_PREFIX) or feature in (HOUR_SIN, HOUR_COS) or pd.isna(z):
+            continue
+        if abs(float(z)) <= NO_SPREAD or not _has_spread(feature, spread):
             continue
         if feature in TRAIT_PHRASES:
             high, low = TRAIT_PHRASES[feature]
             phrase = high if z > 0 else low
         else:
             prefix = next((p for p in PREFIX_PHRASES if feature.startswith(p)), None)
-            phrase = PREFIX_PHRASES[prefix].format(feature[len(prefix) :]) if prefix and z > 0 else None
+            value = feature[len(prefix) :] if prefix else None
+            phrase = (
+                PREFIX_PHRASES[prefix].format(value)
+                if prefix and z > 0 and value not in CATCH_ALL_VALUES
+                else None
+            )
         if phrase:
             scored.append((abs(float(z)), phrase))
     return [phrase for _, phrase in sorted(scored, key=lambda item: (-item[0], item[1]))]
 
 
 def generate_name(
-    center_z: pd.Series, center_raw: pd.Series, taken: set[str] | frozenset[str] = frozenset()
+    center_z: pd.Series,
+    center_raw: pd.Series,
+    taken: set[str] | frozenset[str] = frozenset(),
+    spread: pd.Series | None = None,
 ) -> str:
     """A persona name from a centroid: lead category, strongest other trait, time of day.
 
-    E.g. 'Kids deal seekers, evening'. Names already taken get the next trait, then a number,
-    so two active segments never share a name. A seed (needs_personas) overrides it.
+    E.g. 'Vinyl deal seekers, evening'. Only what the data shows names a persona: the lead
+    category is the most above-average of `naming_categories` ('Mixed' when the segment is above
+    average in none of them; no category word when the data has none that varies), and the time
+    of day is left out when the timestamps carry none (`has_time_of_day`). `spread` is the
+    fitting sample's standard deviation per feature (Scaling.sds); without it every feature
+    counts as varying. Names already taken get the next trait, then a number, so two active
+    segments never share a name. A seed (needs_personas) overrides it.
     """
-    categories = {f: z for f, z in center_z.items() if f.startswith(CATEGORY_PREFIX) and not pd.isna(z)}
-    lead = max(sorted(categories), key=lambda f: categories[f]) if categories else None
-    category = lead[len(CATEGORY_PREFIX) :].replace("_", " ").capitalize() if lead else "Mixed"
-    period = day_period(hour_of_day(center_raw.get(HOUR_SIN, math.nan), center_raw.get(HOUR_COS, math.nan)))
+    categories = naming_categories(center_z, center_raw, spread)
+    leads = {f: z for f, z in categories.items() if z > 0}
+    lead = max(sorted(leads), key=lambda f: leads[f]) if leads else None
+    if lead:
+        category = lead[len(CATEGORY_PREFIX) :].replace("_", " ").capitalize()
+    else:
+        category = "Mixed" if categories else None
+    period = (
+        day_period(hour_of_day(center_raw.get(HOUR_SIN, math.nan), center_raw.get(HOUR_COS, math.nan)))
+        if has_time_of_day(spread)
+        else None
+    )
     suffix = f", {period}" if period else ""
-    candidates = [f"{category} {trait}{suffix}" for trait in _traits(center_z)] or [
-        f"{category} buyers{suffix}"
-    ]
+    traits = _traits(center_z, spread)
+    if category:
+        candidates = [f"{category} {trait}{suffix}" for trait in traits] or [f"{category} buyers{suffix}"]
+    else:
+        candidates = [f"{trait.capitalize()}{suffix}" for trait in traits] or [f"Buyers{suffix}"]
     for candidate in candidates:
         if candidate not in taken:
             return candidate
@@ -353,7 +423,7 @@ def label_segments(
     all_z = scaling.transform(current_raw)
     unmatched = sorted((c for c in range(len(current_raw)) if c not in matched), key=lambda c: (-sizes[c], c))
     for offset, cluster in enumerate(unmatched):
-        name = generate_name(all_z.iloc[cluster], current_raw.iloc[cluster], taken)
+        name = generate_name(all_z.iloc[cluster], current_raw.iloc[cluster], taken, scaling.sds)
         taken.add(name)
         labels.append(SegmentLabel(next_segment_id + offset, STATUS_NEW, name, cluster, None))
 

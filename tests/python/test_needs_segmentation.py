@@ -1,6 +1,9 @@
 """The Python half of the needs mart (orchestration/needs/segmentation.py), without dbt:
 scaling as customer_needs.sql applies it, the choice of k, the matching of refitted
 clusters to the previous run's segments (ids kept, new ids, vanished ones), and names.
+
+Fixtures use neutral category names (vinyl, tea, ...), never the sample generator's: personas
+must be named from what the data shows, whatever a shop sells.
 """
 
 from __future__ import annotations
@@ -20,16 +23,18 @@ from orchestration.needs.segmentation import (
     choose_k,
     fit_run,
     generate_name,
+    has_time_of_day,
     hour_of_day,
     label_segments,
     match_clusters,
+    naming_categories,
 )
 
-FEATURES = ["category_share_kids", "category_share_home", "discount_share"]
-# Well separated groups in raw units (kids share, home share, discount share).
+FEATURES = ["category_share_vinyl", "category_share_tea", "discount_share"]
+# Well separated groups in raw units (vinyl share, tea share, discount share).
 BLOB_CENTERS = {
-    "kids": (0.7, 0.1, 0.25),
-    "home": (0.1, 0.7, 0.05),
+    "vinyl": (0.7, 0.1, 0.25),
+    "tea": (0.1, 0.7, 0.05),
     "both": (0.4, 0.4, 0.15),
     "deal": (0.1, 0.1, 0.45),
 }
@@ -108,22 +113,134 @@ def test_choose_k_finds_the_planted_number_of_groups() -> None:
 
 def test_generated_names_read_the_centroid_and_stay_unique() -> None:
     center_z = pd.Series(
-        {"category_share_kids": 1.1, "category_share_home": -0.2, "discount_share": 1.2, "return_rate": -0.3}
+        {"category_share_vinyl": 1.1, "category_share_tea": -0.2, "discount_share": 1.2, "return_rate": -0.3}
     )
     center_raw = pd.Series(
-        {"activity_hour_sin": np.sin(2 * np.pi * 19 / 24), "activity_hour_cos": np.cos(2 * np.pi * 19 / 24)}
+        {
+            "category_share_vinyl": 0.6,
+            "category_share_tea": 0.1,
+            "activity_hour_sin": np.sin(2 * np.pi * 19 / 24),
+            "activity_hour_cos": np.cos(2 * np.pi * 19 / 24),
+        }
     )
     assert hour_of_day(center_raw["activity_hour_sin"], center_raw["activity_hour_cos"]) == pytest.approx(
         19.0
     )
     name = generate_name(center_z, center_raw)
-    assert name == "Kids deal seekers, evening"
+    assert name == "Vinyl deal seekers, evening"
     assert generate_name(center_z, center_raw, taken={name}) != name
+
+
+# A music and tea shop as the fit sees it: spread per feature in the fitting sample. cups is a
+# category column the shop never sells (zero for everyone), other the catch-all bucket.
+SHOP_SPREAD = pd.Series(
+    {
+        "category_share_vinyl": 0.3,
+        "category_share_tea": 0.25,
+        "category_share_cups": 0.0,
+        "category_share_other": 0.2,
+        "discount_share": 0.1,
+        "latest_nps_score": np.nan,  # no surveys: null for everyone
+        "activity_hour_sin": 0.4,
+        "activity_hour_cos": 0.5,
+    }
+)
+
+
+def test_persona_names_use_only_categories_the_data_has() -> None:
+    # The segment is below average in vinyl and tea and buys mostly 'other'; cups is all zero.
+    center_z = pd.Series(
+        {
+            "category_share_vinyl": -0.4,
+            "category_share_tea": -0.6,
+            "category_share_cups": 0.0,
+            "category_share_other": 1.8,
+            "discount_share": 0.9,
+            "latest_nps_score": 0.0,
+        }
+    )
+    center_raw = pd.Series(
+        {
+            "category_share_vinyl": 0.2,
+            "category_share_tea": 0.1,
+            "category_share_cups": 0.0,
+            "category_share_other": 0.7,
+            "activity_hour_sin": -1.0,
+            "activity_hour_cos": 0.0,
+        }
+    )
+    assert naming_categories(center_z, center_raw, SHOP_SPREAD) == {
+        "category_share_vinyl": -0.4,
+        "category_share_tea": -0.6,
+    }
+    name = generate_name(center_z, center_raw, spread=SHOP_SPREAD)
+    print(name)
+    # No real category above average: 'Mixed', never the zero column or the catch-all bucket, and
+    # no trait from a feature nobody has (NPS without surveys).
+    assert name == "Mixed deal seekers, evening"
+    # Above average in tea: named after tea.
+    tea_z = center_z.copy()
+    tea_z["category_share_tea"] = 1.2
+    assert generate_name(tea_z, center_raw, spread=SHOP_SPREAD) == "Tea deal seekers, evening"
+    # A category column with spread but no share in this segment cannot name it.
+    no_tea_raw = center_raw.copy()
+    no_tea_raw["category_share_tea"] = 0.0
+    assert "Tea" not in generate_name(tea_z, no_tea_raw, spread=SHOP_SPREAD)
+    # A one-category shop (the column does not vary): no category word at all.
+    one_category = pd.Series({"category_share_vinyl": 0.0, "discount_share": 0.1})
+    assert (
+        generate_name(
+            pd.Series({"category_share_vinyl": 0.0, "discount_share": -1.0}),
+            pd.Series({"category_share_vinyl": 1.0}),
+            spread=one_category,
+        )
+        == "Full-price buyers"
+    )
+
+
+def test_time_of_day_words_only_when_timestamps_carry_a_time() -> None:
+    # Date-only timestamps: every order at 00:00, so every customer has sine 0 and cosine 1.
+    date_only = SHOP_SPREAD.copy()
+    date_only["activity_hour_sin"] = 0.0
+    date_only["activity_hour_cos"] = 0.0
+    assert not has_time_of_day(date_only)
+    assert has_time_of_day(SHOP_SPREAD)
+    assert has_time_of_day(None)  # unknown spread: trust the timestamps
+    center_z = pd.Series({"category_share_vinyl": 1.0, "discount_share": 0.8})
+    center_raw = pd.Series({"category_share_vinyl": 0.8, "activity_hour_sin": 0.0, "activity_hour_cos": 1.0})
+    assert generate_name(center_z, center_raw, spread=date_only) == "Vinyl deal seekers"
+    assert generate_name(center_z, center_raw, spread=SHOP_SPREAD) == "Vinyl deal seekers, night"
+
+
+def test_fit_run_names_date_only_segments_without_time_or_absent_categories() -> None:
+    """A whole fit on date-only data with a category column that is zero for everyone."""
+    sample = _blobs(["vinyl", "tea", "deal"], seed=4)
+    sample["category_share_cups"] = 0.0
+    sample["category_share_other"] = 1.0 - sample["category_share_vinyl"] - sample["category_share_tea"]
+    sample["activity_hour_sin"] = 0.0
+    sample["activity_hour_cos"] = 1.0
+    features = [
+        *FEATURES,
+        "category_share_cups",
+        "category_share_other",
+        "activity_hour_sin",
+        "activity_hour_cos",
+    ]
+    settings = FitSettings(k_min=2, k_max=5, n_init=4, min_fit_customers=20)
+    run = fit_run(sample, features, date(2026, 1, 1), None, 1, settings)
+    names = sorted(run.drop_duplicates("segment_id").generated_name)
+    print(names)
+    assert len(names) == 3
+    for name in names:
+        assert "," not in name, name  # no time of day
+        assert "Cups" not in name and "Other" not in name, name
+    assert any(name.startswith("Vinyl") for name in names)
+    assert any(name.startswith("Tea") for name in names)
 
 
 def test_fit_run_keeps_ids_on_refit_and_records_new_and_vanished_segments() -> None:
     settings = FitSettings(k_min=2, k_max=6, n_init=4, match_max_distance=1.0, min_fit_customers=20)
-    first = fit_run(_blobs(["kids", "home", "deal"], seed=1), FEATURES, date(2026, 1, 1), None, 1, settings)
+    first = fit_run(_blobs(["vinyl", "tea", "deal"], seed=1), FEATURES, date(2026, 1, 1), None, 1, settings)
     assert set(first.segment_status) == {STATUS_NEW}
     assert sorted(first.segment_id.unique()) == [1, 2, 3]
     assert len(first) == 3 * len(FEATURES)
@@ -133,13 +250,13 @@ def test_fit_run_keeps_ids_on_refit_and_records_new_and_vanished_segments() -> N
     }
 
     # The next day: new noise, same groups -> same ids, all matched.
-    second = fit_run(_blobs(["kids", "home", "deal"], seed=2), FEATURES, date(2026, 1, 2), first, 4, settings)
+    second = fit_run(_blobs(["vinyl", "tea", "deal"], seed=2), FEATURES, date(2026, 1, 2), first, 4, settings)
     assert set(second.segment_status) == {STATUS_MATCHED}
     assert sorted(second.segment_id.unique()) == [1, 2, 3]
     assert set(second.previous_as_of_date.dt.date) == {date(2026, 1, 1)}
 
     # 'deal' disappears and 'both' appears: 'deal' keeps its id as vanished, 'both' gets id 4.
-    third = fit_run(_blobs(["kids", "home", "both"], seed=3), FEATURES, date(2026, 1, 3), second, 4, settings)
+    third = fit_run(_blobs(["vinyl", "tea", "both"], seed=3), FEATURES, date(2026, 1, 3), second, 4, settings)
     status = third.drop_duplicates("segment_id").set_index("segment_id")["segment_status"].to_dict()
     deal_id = next(i for i, b in blob_of.items() if b == "deal")
     assert status[deal_id] == STATUS_VANISHED
@@ -149,11 +266,11 @@ def test_fit_run_keeps_ids_on_refit_and_records_new_and_vanished_segments() -> N
 
 def test_fit_run_carries_segments_forward_when_the_sample_is_too_small() -> None:
     settings = FitSettings(n_init=2, min_fit_customers=50)
-    first = fit_run(_blobs(["kids", "home"], per_blob=40), FEATURES, date(2026, 1, 1), None, 1, settings)
-    carried = fit_run(_blobs(["kids"], per_blob=10), FEATURES, date(2026, 1, 2), first, 3, settings)
+    first = fit_run(_blobs(["vinyl", "tea"], per_blob=40), FEATURES, date(2026, 1, 1), None, 1, settings)
+    carried = fit_run(_blobs(["vinyl"], per_blob=10), FEATURES, date(2026, 1, 2), first, 3, settings)
     assert set(carried.segment_status) == {"carried_forward"}
     assert sorted(carried.segment_id.unique()) == sorted(first.segment_id.unique())
-    empty = fit_run(_blobs(["kids"], per_blob=10), FEATURES, date(2026, 1, 2), None, 1, settings)
+    empty = fit_run(_blobs(["vinyl"], per_blob=10), FEATURES, date(2026, 1, 2), None, 1, settings)
     assert empty.empty
     assert list(empty.columns) == list(first.columns)
 
