@@ -21,6 +21,12 @@
     overstated.
   Statistics are computed only for cells with at least var
   measurement_min_group_size customers in each arm (has_enough_data).
+  Arms of an outside experiment sharing one control group are each compared
+  with the whole shared control (n_control_shared of n_control); their
+  estimates are correlated through it. A null interval or ROI carries its
+  reason (<metric>_interval_null_reason, roi_null_reason;
+  macros/measurement/null_reasons.sql): treatment codes not in the activation
+  catalog are measured without cost or ROI.
 -#}
 {%- set metrics = measurement_effect_metrics() -%}
 {%- set alpha = var('measurement_alpha', 0.05) | float -%}
@@ -49,6 +55,7 @@ sums as (
         cast(n_control as {{ float_type }}) as n_c,
         n_treated,
         n_control,
+        n_control_shared,
         {%- for metric in metrics %}
             {{ metric.outcome }}_sum_treated as {{ metric.name }}__sum_t,
             {{ metric.outcome }}_sum_control as {{ metric.name }}__sum_c,
@@ -219,6 +226,7 @@ combined as (
         sums.dimension_order,
         sums.n_treated,
         sums.n_control,
+        sums.n_control_shared,
         sums.has_enough_data,
         {%- for metric in metrics %}
             {%- set m = metric.name %}
@@ -236,7 +244,11 @@ combined as (
             statistics.{{ m }}_minimum_detectable_effect,
             coalesce(statistics.{{ m }}_is_significant, false) as {{ m }}_is_significant,
             coalesce(statistics.{{ m }}_is_underpowered, true) as {{ m }}_is_underpowered,
+            {{ measurement_interval_null_reason(
+                metric.kind, 'sums.has_enough_data', 'moments.' ~ m ~ '__var_t', 'moments.' ~ m ~ '__var_c') }}
+                as {{ m }}_interval_null_reason,
         {%- endfor %}
+        treatments.treatment_code is not null as is_in_catalog,
         treatments.cost_per_contact
     from sums
     inner join moments on sums.effect_id = moments.effect_id
@@ -255,6 +267,7 @@ final as (
         dimension_order,
         n_treated,
         n_control,
+        n_control_shared,
         has_enough_data,
         {%- for metric in metrics %}
             {%- set m = metric.name %}
@@ -272,6 +285,7 @@ final as (
             {{ m }}_minimum_detectable_effect,
             {{ m }}_is_significant,
             {{ m }}_is_underpowered,
+            {{ m }}_interval_null_reason,
         {%- endfor %}
         conversion_rate_uplift * n_treated as incremental_conversions,
         revenue_per_customer_uplift * n_treated as incremental_revenue,
@@ -288,7 +302,9 @@ final as (
         / nullif(cost_per_contact * n_treated, 0) as roi_lower,
         (margin_per_customer_uplift_upper * n_treated - cost_per_contact * n_treated)
         / nullif(cost_per_contact * n_treated, 0) as roi_upper,
+        {{ measurement_roi_null_reason('is_in_catalog', 'cost_per_contact', 'has_enough_data') }} as roi_null_reason,
         '{{ primary }}' as primary_metric,
+        {{ primary }}_interval_null_reason as interval_null_reason,
         {{ primary }}_is_significant as is_significant,
         {{ primary }}_is_underpowered as is_underpowered,
         case
@@ -314,6 +330,7 @@ select
     dimension_order,
     n_treated,
     n_control,
+    n_control_shared,
     has_enough_data,
     {%- for metric in metrics %}
         {%- set m = metric.name %}
@@ -331,6 +348,7 @@ select
         {{ m }}_minimum_detectable_effect,
         {{ m }}_is_significant,
         {{ m }}_is_underpowered,
+        {{ m }}_interval_null_reason,
     {%- endfor %}
     incremental_conversions,
     incremental_revenue,
@@ -344,7 +362,9 @@ select
     roi,
     roi_lower,
     roi_upper,
+    roi_null_reason,
     primary_metric,
+    interval_null_reason,
     is_significant,
     is_underpowered,
     verdict,

@@ -9,7 +9,11 @@
   assignment date to the window's end; controls get null. The customer's
   needs segment, value tier and lifecycle stage are those at assignment
   (int_measurement__assignment_context), and the pre-assignment history comes
-  along, so effects and uplift models read one table.
+  along, so effects and uplift models read one table. One row per assignment
+  also for a shared control (an external control row without a treatment
+  code): its treatment_code is null and compared_arms lists the arms of its
+  campaign it is the control of; the fan-out to one comparison per arm happens
+  in int_measurement__effect_sums (macros/measurement/compared_arms.sql).
 -#}
 with
 
@@ -27,6 +31,8 @@ assignments as (
         holdout_type,
         assignment_group,
         is_treated,
+        is_shared_control,
+        compared_arms,
         assigned_at,
         assigned_date,
         response_window_end,
@@ -88,7 +94,11 @@ order_outcomes as (
         assignments.assignment_key,
         count(orders.ordered_at) as orders_count,
         coalesce(sum(orders.net_amount), 0) as revenue,
-        coalesce(sum(orders.net_amount - orders.cost_amount), 0) as margin
+        -- Margin is unknown when any order's cost is (a sum would skip it silently).
+        case
+            when count(orders.ordered_at) = count(orders.cost_amount)
+                then coalesce(sum(orders.net_amount - orders.cost_amount), 0)
+        end as margin
     from assignments
     inner join orders
         on
@@ -160,6 +170,8 @@ final as (
         assignments.customer_id,
         assignments.assignment_group,
         assignments.is_treated,
+        assignments.is_shared_control,
+        assignments.compared_arms,
         assignments.assigned_at,
         assignments.response_window_end,
         assignments.is_window_complete,
@@ -208,6 +220,8 @@ select
     customer_id,
     assignment_group,
     is_treated,
+    is_shared_control,
+    compared_arms,
     assigned_at,
     response_window_end,
     is_window_complete,

@@ -9,6 +9,10 @@
   The response window is [assigned_at, assigned_at + var
   measurement_response_window_days); an assignment whose window has not ended
   by the as-of date is flagged incomplete and left out of the effects.
+  An external control row without a treatment code is a shared control: it is
+  compared with every arm (every treatment code of the treatment rows) of its
+  campaign; compared_arms names them (a treated row or a control carrying a
+  code is compared with its own code only).
 -#}
 {%- set window_days = var('measurement_response_window_days', 30) -%}
 {%- set grain = var('measurement_own_campaign_grain', 'treatment') -%}
@@ -43,6 +47,7 @@ external_assignments as (
         campaign_id,
         treatment_code,
         assignment_group,
+        is_shared_control,
         assigned_at
     from {{ ref('stg_marketing__assignments') }}
     where assigned_at < {{ as_of_upper_bound() }}
@@ -74,6 +79,7 @@ own as (
         selection_method,
         holdout_type,
         assignment_group,
+        false as is_shared_control,
         assigned_at,
         run_date
     from own_history
@@ -92,6 +98,7 @@ external as (
         'randomized' as selection_method,
         cast(null as {{ dbt.type_string() }}) as holdout_type,
         external_assignments.assignment_group,
+        external_assignments.is_shared_control,
         external_assignments.assigned_at,
         cast(null as date) as run_date
     from external_assignments
@@ -110,6 +117,7 @@ unioned as (
         selection_method,
         holdout_type,
         assignment_group,
+        is_shared_control,
         assigned_at,
         run_date
     from own
@@ -125,6 +133,7 @@ unioned as (
         selection_method,
         holdout_type,
         assignment_group,
+        is_shared_control,
         assigned_at,
         run_date
     from external
@@ -144,6 +153,7 @@ windowed as (
         holdout_type,
         assignment_group,
         assignment_group = 'treatment' as is_treated,
+        is_shared_control,
         assigned_at,
         cast(assigned_at as date) as assigned_date,
         {{ dbt.dateadd('day', window_days, 'assigned_at') }} as response_window_end,
@@ -151,26 +161,49 @@ windowed as (
     from unioned
 ),
 
-final as (
+-- Shared controls are external rows: the arms each external row is compared in
+-- (macros/measurement/compared_arms.sql).
+external_rows as (
     select
         assignment_key,
-        assignment_source,
-        assignment_id,
         campaign_id,
-        customer_key,
-        customer_id,
         treatment_code,
-        channel,
-        selection_method,
-        holdout_type,
-        assignment_group,
-        is_treated,
-        assigned_at,
-        assigned_date,
-        response_window_end,
-        response_window_end <= {{ as_of_upper_bound() }} as is_window_complete,
-        run_date
+        is_treated
     from windowed
+    where assignment_source = 'external'
+),
+
+external_arms as (
+    select
+        arms.assignment_key,
+        {{ dbt.listagg('arms.arm_code', "', '", 'order by arms.arm_code') }} as compared_arms
+    from ({{ measurement_compared_arms('external_rows') }}) as arms
+    group by arms.assignment_key
+),
+
+final as (
+    select
+        windowed.assignment_key,
+        windowed.assignment_source,
+        windowed.assignment_id,
+        windowed.campaign_id,
+        windowed.customer_key,
+        windowed.customer_id,
+        windowed.treatment_code,
+        windowed.channel,
+        windowed.selection_method,
+        windowed.holdout_type,
+        windowed.assignment_group,
+        windowed.is_treated,
+        windowed.is_shared_control,
+        coalesce(external_arms.compared_arms, windowed.treatment_code) as compared_arms,
+        windowed.assigned_at,
+        windowed.assigned_date,
+        windowed.response_window_end,
+        windowed.response_window_end <= {{ as_of_upper_bound() }} as is_window_complete,
+        windowed.run_date
+    from windowed
+    left join external_arms on windowed.assignment_key = external_arms.assignment_key
 )
 
 select
@@ -186,6 +219,8 @@ select
     holdout_type,
     assignment_group,
     is_treated,
+    is_shared_control,
+    compared_arms,
     assigned_at,
     assigned_date,
     response_window_end,

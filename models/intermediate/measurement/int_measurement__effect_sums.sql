@@ -6,16 +6,35 @@
   and a customer count. Means and variances follow from these portable
   aggregates, so the statistics model never rereads assignments (and its
   unit tests can state the sums of a 2x2 table directly).
+  treatment_code is the arm compared: a shared control (an external control
+  row without a treatment code) enters the comparison of every arm of its
+  campaign once (macros/measurement/compared_arms.sql), its outcomes computed
+  once in treatment_outcomes; n_control_shared counts those controls.
 -#}
 {%- set dimensions = measurement_effect_dimensions() -%}
 {%- set outcomes = measurement_effect_outcomes() -%}
 with
 
-outcomes as (
+-- Every assignment, so a shared control finds all the arms of its campaign.
+assignments as (
     select
+        assignment_key,
         campaign_id,
         treatment_code,
+        is_treated
+    from {{ ref('treatment_outcomes') }}
+),
+
+compared_arms as (
+    {{ measurement_compared_arms('assignments') }}
+),
+
+outcomes as (
+    select
+        assignment_key,
+        campaign_id,
         is_treated,
+        not is_treated and treatment_code is null as is_shared_control,
         needs_segment_id,
         persona_name,
         value_tier,
@@ -40,8 +59,9 @@ stages as (
 labelled as (
     select
         outcomes.campaign_id,
-        outcomes.treatment_code,
+        compared_arms.arm_code as treatment_code,
         outcomes.is_treated,
+        outcomes.is_shared_control,
         outcomes.needs_segment_id,
         outcomes.persona_name,
         outcomes.value_tier,
@@ -52,6 +72,7 @@ labelled as (
         {%- endfor %}
         coalesce(stages.stage_order, 99) as stage_order
     from outcomes
+    inner join compared_arms on outcomes.assignment_key = compared_arms.assignment_key
     left join stages on outcomes.lifecycle_stage = stages.lifecycle_stage
 ),
 
@@ -62,6 +83,7 @@ exploded as (
             campaign_id,
             treatment_code,
             is_treated,
+            is_shared_control,
             '{{ dimension.name }}' as dimension,
             {{ as_text(dimension.value) }} as dimension_value,
             {{ as_text(dimension.label) }} as dimension_label,
@@ -95,7 +117,8 @@ cells as (
             coalesce(sum(case when not is_treated then {{ outcome.name }} * {{ outcome.name }} end), 0)
                 as {{ outcome.name }}_sumsq_control,
         {%- endfor %}
-        count(case when not is_treated then 1 end) as n_control
+        count(case when not is_treated then 1 end) as n_control,
+        count(case when is_shared_control then 1 end) as n_control_shared
     from exploded
     group by
         campaign_id,
@@ -116,6 +139,7 @@ select
     dimension_label,
     n_treated,
     n_control,
+    n_control_shared,
     {%- for outcome in outcomes %}
         {{ outcome.name }}_sum_treated,
         {{ outcome.name }}_sum_control,

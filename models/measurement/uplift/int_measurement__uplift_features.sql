@@ -13,25 +13,46 @@
   fit in both (see int_measurement__assignment_context). Margin is net revenue
   less cost of goods, before returns (refunds carry no date of their own here).
   Category and channel columns follow macros/features/feature_lists.sql.
+  A shared control (an outside experiment's control row without a treatment
+  code) trains the model of every arm of its campaign: one training row per
+  arm, keyed training:<assignment_key>:<arm> (macros/measurement/compared_arms.sql).
 -#}
 {%- set categories = feature_categories() -%}
 {%- set channels = feature_sales_channels() -%}
 with
 
-outcomes as (
+assignments as (
     select
         assignment_key,
-        assignment_source,
-        customer_key,
+        campaign_id,
         treatment_code,
-        is_treated,
-        assigned_at,
-        converted,
-        margin,
-        needs_segment_id,
-        lifecycle_stage
+        is_treated
     from {{ ref('treatment_outcomes') }}
-    where is_window_complete
+),
+
+compared_arms as (
+    {{ measurement_compared_arms('assignments') }}
+),
+
+outcomes as (
+    select
+        case
+            when treatment_outcomes.treatment_code is null
+                then {{ dbt.concat(['treatment_outcomes.assignment_key', "':'", 'compared_arms.arm_code']) }}
+            else treatment_outcomes.assignment_key
+        end as assignment_key,
+        treatment_outcomes.assignment_source,
+        treatment_outcomes.customer_key,
+        compared_arms.arm_code as treatment_code,
+        treatment_outcomes.is_treated,
+        treatment_outcomes.assigned_at,
+        treatment_outcomes.converted,
+        treatment_outcomes.margin,
+        treatment_outcomes.needs_segment_id,
+        treatment_outcomes.lifecycle_stage
+    from {{ ref('treatment_outcomes') }} as treatment_outcomes
+    inner join compared_arms on treatment_outcomes.assignment_key = compared_arms.assignment_key
+    where treatment_outcomes.is_window_complete
 ),
 
 customers as (

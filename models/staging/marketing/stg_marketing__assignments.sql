@@ -13,6 +13,8 @@ final as (
         upper(raw_treatment_code) as treatment_code,
         assignment_group,
         assignment_group = 'treatment' as is_treated,
+        -- No treatment code on a control row: the shared control of every arm of the campaign.
+        assignment_group = 'control' and raw_treatment_code is null as is_shared_control,
         assigned_at
     from base
 )

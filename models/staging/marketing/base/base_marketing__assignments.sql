@@ -6,7 +6,7 @@ with
 
 source as (
     select {{ select_raw_text(raw_columns) }}
-    from {{ source('marketing', 'assignments') }}
+    from {{ raw_source('marketing', 'assignments') }}
 ),
 
 known_customers as (
@@ -33,6 +33,10 @@ checked as (
             when parsed.raw_campaign_id is null then 'missing_value:campaign_id'
             when parsed.assignment_group not in ('treatment', 'control') or parsed.assignment_group is null
                 then 'invalid_value:group'
+            -- A control row without a treatment code is the shared control of every arm of its
+            -- campaign; a treated row without one names no arm.
+            when parsed.assignment_group = 'treatment' and parsed.raw_treatment_code is null
+                then 'missing_value:treatment_code'
             when parsed.raw_assigned_at is null then 'missing_value:assigned_at'
             when parsed.assigned_at is null then 'unparseable_value:assigned_at'
             when parsed.assigned_at >= {{ as_of_upper_bound() }} then 'after_as_of:assigned_at'
