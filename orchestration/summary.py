@@ -149,6 +149,7 @@ def summarize(
         if run is not None:
             out.append(_run_section(run))
 
+        out.extend(_source_lines(connection))
         out.append("\nRows per layer")
         layer_rows = []
         for schema in LAYER_SCHEMAS:
@@ -252,9 +253,44 @@ def _distribution(
     ]
 
 
+def _source_lines(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """Which raw tables the build was given: most companies bring some sources, not all."""
+    if not _has_columns(connection, "staging", "stg_audit__source_tables", ["raw_table", "is_provided"]):
+        return []
+    rows = _rows(
+        connection,
+        "select raw_table, is_provided from staging.stg_audit__source_tables order by raw_table",
+    )
+    provided = [name for name, is_provided in rows if is_provided]
+    missing = [name for name, is_provided in rows if not is_provided]
+    lines = [f"  raw tables provided: {', '.join(provided) or 'none'}"]
+    if missing:
+        lines.append(f"  not provided (empty; their features are null): {', '.join(missing)}")
+    return lines
+
+
+def _revenue_lines(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """Identified vs anonymous revenue: customer-level marts count only the first."""
+    columns = ["net_revenue", "unidentified_net_revenue", "unidentified_orders_count", "reporting_currency"]
+    if not _has_columns(connection, "marts", "value_revenue_totals", columns):
+        return []
+    total, unidentified, orders, currency = _rows(
+        connection,
+        "select net_revenue, unidentified_net_revenue, unidentified_orders_count, reporting_currency "
+        "from marts.value_revenue_totals",
+    )[0]
+    unit = f" {currency}" if currency else ""
+    return [
+        "\nRevenue (marts.value_revenue_totals)",
+        f"  net revenue {float(total or 0):,.2f}{unit}; unidentified (anonymous purchases, "
+        f"not in customer-level marts) {float(unidentified or 0):,.2f}{unit} "
+        f"({_share(float(unidentified or 0), float(total or 0)) or '0.0%'}, {orders:,} orders)",
+    ]
+
+
 def _mart_sections(connection: duckdb.DuckDBPyConnection) -> list[str]:
-    """Customers per value tier, needs segment and lifecycle stage; treatments per channel."""
-    out: list[str] = []
+    """Revenue; customers per value tier, needs segment and lifecycle stage; treatments per channel."""
+    out: list[str] = _revenue_lines(connection)
     if _has_columns(connection, "marts", "customer_value", ["value_tier", "value_tier_rank"]):
         out += _distribution(
             connection,
@@ -338,6 +374,7 @@ def _checks_section(run: RunReport | None, validation: Path | None) -> str:
             lines.append(f"  not run (downstream of a failure): {run.checks_not_run}")
         for failure in run.failures:
             lines.append(f"  {failure.severity}: {failure.check}: {failure.description}")
+        lines += _not_provided_lines(validation)
         return "\n".join(lines)
     results_file = validation / "results.json" if validation is not None else None
     if results_file is None or not results_file.exists():
@@ -353,7 +390,20 @@ def _checks_section(run: RunReport | None, validation: Path | None) -> str:
     for table, result in sorted(tables.items()):
         if result["status"] in ("failed", "warned"):
             lines.append(f"  {result['status']}: {table}: {result['message']}")
+    lines += _not_provided_lines(validation)
     return "\n".join(lines)
+
+
+def _not_provided_lines(validation: Path | None) -> list[str]:
+    """Staged tables whose raw table was not provided (their volume and shape checks did not run)."""
+    results_file = validation / "results.json" if validation is not None else None
+    if results_file is None or not results_file.exists():
+        return []
+    tables = json.loads(results_file.read_text()).get("tables", {})
+    absent = sorted(table for table, result in tables.items() if result.get("status") == "not provided")
+    if not absent:
+        return []
+    return [f"  not provided (passed; volume and shape checks not run): {', '.join(absent)}"]
 
 
 def main() -> int:

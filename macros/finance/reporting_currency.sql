@@ -1,9 +1,10 @@
 {#-
-  The currency every amount is reported in: var reporting_currency, or the
-  only currency the staged orders use. Orders in several currencies without
-  the var, or a currency without any exchange rate, fail the build with a
-  message naming them: amounts in different currencies are never summed.
-  Returns none when no order names a currency (nothing to convert).
+  The currency every amount is reported in: var reporting_currency; else the
+  only currency the staged orders use; else, with several, the one the
+  exchange rates convert into (the only order currency without a rate other
+  than 1). When that is ambiguous, or a currency has no exchange rate, the
+  build fails with a message naming the currencies: amounts in different
+  currencies are never summed. None when no order names a currency.
 -#}
 {% macro reporting_currency(orders_relation, rates_relation) -%}
     {%- set configured = var('reporting_currency', none) -%}
@@ -13,17 +14,31 @@
     {%- set currencies = run_query(
         "select distinct currency from " ~ orders_relation ~ " where currency is not null order by currency"
     ).columns[0].values() | list -%}
-    {%- if configured is none and currencies | length > 1 -%}
+    {%- set rated = run_query(
+        "select distinct currency from " ~ rates_relation ~ " where rate <> 1"
+    ).columns[0].values() | list -%}
+    {%- set unrated = [] -%}
+    {%- for currency in currencies if currency not in rated -%}
+        {%- do unrated.append(currency) -%}
+    {%- endfor -%}
+    {%- if configured is none and currencies | length > 1 and unrated | length != 1 -%}
         {{ exceptions.raise_compiler_error(
-            "Orders use several currencies (" ~ currencies | join(', ') ~ "): set var reporting_currency "
-            ~ "(e.g. --vars '{reporting_currency: " ~ currencies[0] ~ "}') and give exchange rates in raw "
-            ~ "shop.exchange_rates or seeds/currency_exchange_rates.csv."
+            "Orders use several currencies (" ~ currencies | join(', ') ~ ") and the exchange rates do not say "
+            ~ "which one they convert into (currencies without a rate: " ~ (unrated | join(', ') or 'none')
+            ~ "): set var reporting_currency (e.g. --vars '{reporting_currency: " ~ currencies[0] ~ "}') and give "
+            ~ "exchange rates in raw shop.exchange_rates or seeds/currency_exchange_rates.csv."
         ) }}
     {%- endif -%}
-    {%- set reporting = (configured | upper) if configured is not none else (currencies[0] if currencies else none) -%}
-    {%- set rated = run_query("select distinct currency from " ~ rates_relation).columns[0].values() | list -%}
+    {%- if configured is not none -%}
+        {%- set reporting = configured | upper -%}
+    {%- elif currencies | length > 1 -%}
+        {%- set reporting = unrated[0] -%}
+    {%- else -%}
+        {%- set reporting = currencies[0] if currencies else none -%}
+    {%- endif -%}
     {%- set missing = [] -%}
-    {%- for currency in currencies if currency != reporting and currency not in rated -%}
+    {%- set any_rate = run_query("select distinct currency from " ~ rates_relation).columns[0].values() | list -%}
+    {%- for currency in currencies if currency != reporting and currency not in any_rate -%}
         {%- do missing.append(currency) -%}
     {%- endfor -%}
     {%- if missing | length > 0 -%}
@@ -44,4 +59,19 @@
         when {{ exchange_rate }} = 1 then {{ amount }}
         else cast({{ amount }} * {{ exchange_rate }} as {{ dbt.type_numeric() }})
     end
+{%- endmacro %}
+
+
+{#- A 64-bit float for exchange rates (dbt's type_float is 32-bit on DuckDB,
+    which would change a rate's sixth digit). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'customer_intelligence')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double
+{%- endmacro %}
+
+{% macro bigquery__type_double() -%}
+    float64
 {%- endmacro %}

@@ -29,7 +29,7 @@
     type_numeric() keeps would be rounded, so such a value is unparseable. -#}
 {% macro parse_number(expression) -%}
     case
-        when {{ try_cast(expression, dbt.type_numeric()) }} = {{ try_cast(expression, dbt.type_float()) }}
+        when {{ try_cast(expression, dbt.type_numeric()) }} = {{ try_cast(expression, type_double()) }}
             then {{ try_cast(expression, dbt.type_numeric()) }}
     end
 {%- endmacro %}

@@ -70,7 +70,7 @@ class DestinationResult:
 class SyncResult:
     channel: str
     run_id: str
-    source_run_date: date
+    source_run_date: date | None  # None: no treatments yet and nothing ever sent
     current_rows: int  # rows of this channel in the latest run, holdouts excluded
     destinations: tuple[DestinationResult, ...]
 
@@ -340,6 +340,23 @@ def _sync_destination(
     return log.result()
 
 
+def _nothing_to_send_or_remove(con: duckdb.DuckDBPyConnection, channel: str, source: str) -> bool:
+    """True when the source exists with no rows and no destination holds a row of this channel.
+
+    An empty source after rows were sent still fails in latest_run_date: it would delete them all.
+    """
+    try:
+        (rows,) = con.execute(f"select count(*) from {source}").fetchone()
+    except duckdb.CatalogException:
+        return False
+    if rows:
+        return False
+    (held,) = con.execute(
+        f"select count(*) from {SCHEMA}.sync_state where channel = ? and not is_deleted", [channel]
+    ).fetchone()
+    return held == 0
+
+
 def default_run_id() -> str:
     return "manual-" + utc_now().strftime("%Y%m%dT%H%M%S%f")
 
@@ -364,6 +381,10 @@ def run_channel_sync(
     try:
         ensure_tables(con)
         epoch = state_epoch(con)
+        if _nothing_to_send_or_remove(con, channel.name, source):
+            # A company without consents or rules that fire has no treatments yet: with nothing
+            # ever sent there is nothing to delete either, so this is a quiet no-op, not an error.
+            return SyncResult(channel.name, run_id, None, 0, ())
         run_date = latest_run_date(con, source)
         current_rows = build_current(con, channel, run_date, source)
         results = tuple(

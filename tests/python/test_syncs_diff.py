@@ -356,6 +356,16 @@ def test_empty_or_missing_source_is_refused_and_deletes_nothing(db: Path, rows: 
     assert live == len(sendable(rows, "email"))
 
 
+def test_no_treatments_and_nothing_ever_sent_is_a_quiet_no_op(tmp_path: Path, config) -> None:
+    """A company without consents (or whose rules fire for nobody) has no treatments: with nothing
+    sent before there is nothing to delete, so the sync sends nothing and does not fail."""
+    db = tmp_path / "empty.duckdb"
+    write_treatments(db, [])
+    result = run_channel_sync(db, config.channels["email"], None, "run-1")
+    assert result.current_rows == 0 and result.destinations == () and result.source_run_date is None
+    assert not any((tmp_path / "exports").rglob("*.*"))
+
+
 def test_a_key_that_is_not_unique_is_refused(db: Path, rows: list[dict], config) -> None:
     twin = next(dict(r) for r in rows if r["channel"] == "email")
     twin["assignment_id"] += "-twin"

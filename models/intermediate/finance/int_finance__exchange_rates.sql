@@ -11,7 +11,7 @@ seed_rates as (
     select
         upper(currency) as currency,
         cast(rate_date as date) as rate_date,
-        cast(rate as {{ dbt.type_float() }}) as rate,
+        cast(rate as {{ type_double() }}) as rate,
         1 as source_priority
     from {{ ref('currency_exchange_rates') }}
 ),
@@ -20,7 +20,7 @@ raw_rates as (
     select
         currency,
         rate_date,
-        cast(rate as {{ dbt.type_float() }}) as rate,
+        cast(rate as {{ type_double() }}) as rate,
         2 as source_priority
     from {{ ref('stg_shop__exchange_rates') }}
 ),

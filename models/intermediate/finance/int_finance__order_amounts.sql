@@ -24,7 +24,7 @@ final as (
         {{ "'" ~ reporting ~ "'" if reporting else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as reporting_currency,
         case
             when orders.currency is null {{ "or orders.currency = '" ~ reporting ~ "'" if reporting }}
-                then cast(1 as {{ dbt.type_float() }})
+                then cast(1 as {{ type_double() }})
             else rates.rate
         end as exchange_rate
     from orders

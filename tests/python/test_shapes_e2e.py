@@ -1,0 +1,208 @@
+"""Every shape of company the generator makes builds green through the Dagster `warehouse_build`
+job from raw files holding only that shape's tables, and the warehouse recovers the shape's
+planted truth (_truth/shape.json): revenue split by identified and anonymous buyers, the Pareto
+share of identified customers, currencies converted into the reporting currency, the outside
+experiment's arms against their shared control, the shop's own vocabulary as columns.
+
+One build per shape, shared by its tests (module-scoped fixtures); each test prints the figures
+it compares.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import AssetCheckSeverity, DagsterInstance
+
+from orchestration.sample_data import GeneratorConfig, generate
+
+pytestmark = pytest.mark.slow
+
+# Small enough to keep the suite short, large enough for the checks below.
+SHAPE_CUSTOMERS = {"orders_only": 1500, "multi_currency": 600, "experiment": 1500}
+GENERATOR_CATEGORIES = ("fashion", "beauty", "home", "electronics", "sports", "kids", "grocery", "books")
+
+
+@dataclass(frozen=True)
+class ShapeBuild:
+    shape: str
+    raw: Path
+    warehouse: Path
+    truth: dict
+    success: bool
+    failed_checks: tuple[str, ...]
+
+    def rows(self, sql: str) -> list[tuple]:
+        connection = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return connection.execute(sql).fetchall()
+        finally:
+            connection.close()
+
+
+def _build_shape(shape: str, root: Path) -> ShapeBuild:
+    """Generate the shape and run the daily job on it, headless, as a company's scheduler would."""
+    import os
+
+    raw = root / "raw"
+    generate(GeneratorConfig(customers=SHAPE_CUSTOMERS[shape], seed=13, out=raw, shape=shape))
+    env = {
+        "CIW_RAW_DATA_PATH": str(raw),
+        "CIW_DUCKDB_PATH": str(root / "warehouse.duckdb"),
+        "CIW_VALIDATION_PATH": str(root / "validation"),
+        "CIW_SYNC_EXPORTS_PATH": str(root / "exports"),
+    }
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        from orchestration.definitions import defs
+
+        result = defs.resolve_job_def("warehouse_build").execute_in_process(
+            instance=DagsterInstance.ephemeral(), raise_on_error=False
+        )
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    failed = tuple(
+        e.asset_check_key.to_user_string()
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == AssetCheckSeverity.ERROR
+    )
+    truth = json.loads((raw / "_truth" / "shape.json").read_text())
+    return ShapeBuild(shape, raw, root / "warehouse.duckdb", truth, result.success, failed)
+
+
+@pytest.fixture(scope="module")
+def orders_only(tmp_path_factory: pytest.TempPathFactory) -> ShapeBuild:
+    return _build_shape("orders_only", tmp_path_factory.mktemp("orders_only"))
+
+
+@pytest.fixture(scope="module")
+def multi_currency(tmp_path_factory: pytest.TempPathFactory) -> ShapeBuild:
+    return _build_shape("multi_currency", tmp_path_factory.mktemp("multi_currency"))
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory: pytest.TempPathFactory) -> ShapeBuild:
+    return _build_shape("experiment", tmp_path_factory.mktemp("experiment"))
+
+
+def _assert_green(build: ShapeBuild) -> None:
+    print(f"\n{build.shape}: job success {build.success}; blocking checks failed: {build.failed_checks}")
+    assert build.success, build.failed_checks
+    assert not build.failed_checks
+
+
+def test_orders_only_builds_green_with_only_its_tables(orders_only: ShapeBuild) -> None:
+    _assert_green(orders_only)
+    provided = dict(orders_only.rows("select raw_table, is_provided from staging.stg_audit__source_tables"))
+    print(f"provided: {sorted(t for t, p in provided.items() if p)}")
+    assert {t for t, p in provided.items() if p} == set(orders_only.truth["tables"])
+    # A source the shop does not have gives null features, not zeros, and no vocabulary columns.
+    columns = {
+        c
+        for (c,) in orders_only.rows(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'customer_360' and table_name = 'customer_360'"
+        )
+    }
+    assert not [c for c in columns if c.startswith("has_") and c.endswith("_consent")]
+    assert not [c for c in columns if c.startswith("category_share_") and c != "category_share_other"]
+
+
+def test_orders_only_counts_anonymous_purchases_as_revenue_not_customers(orders_only: ShapeBuild) -> None:
+    truth = orders_only.truth["revenue"]
+    (total, identified, unidentified, share) = orders_only.rows(
+        "select net_revenue, identified_net_revenue, unidentified_net_revenue, unidentified_revenue_share "
+        "from marts.value_revenue_totals"
+    )[0]
+    print(
+        f"revenue total {float(total):.2f} (truth {truth['total']}), unidentified {float(unidentified):.2f} "
+        f"(truth {truth['unidentified']}), share {share:.4f} (truth {truth['unidentified_share']})"
+    )
+    assert float(total) == pytest.approx(truth["total"], abs=0.05)
+    assert float(unidentified) == pytest.approx(truth["unidentified"], abs=0.05)
+    assert float(identified) == pytest.approx(truth["identified"], abs=0.05)
+    # Customer-level marts add up to identified revenue only.
+    (customer_revenue,) = orders_only.rows("select sum(revenue) from marts.customer_value")[0]
+    assert float(customer_revenue) == pytest.approx(truth["identified"], abs=0.05)
+
+
+def test_orders_only_pareto_share_is_over_identified_customers(orders_only: ShapeBuild) -> None:
+    planted = orders_only.truth["pareto"]["top_20_percent_revenue_share"]
+    misread = orders_only.truth["pareto"]["top_20_percent_revenue_share_guest_orders_as_customers"]
+    (measured,) = orders_only.rows(
+        "select revenue_share from marts.value_pareto_curve where abs(top_customer_share - 0.2) < 1e-6"
+    )[0]
+    print(f"top-20% revenue share {measured:.4f}; planted {planted:.4f}; guests-as-customers {misread:.4f}")
+    assert measured == pytest.approx(planted, abs=0.02)
+    assert abs(measured - planted) < abs(misread - planted)
+
+
+def test_orders_only_has_unknown_margin_not_margin_equal_to_revenue(orders_only: ShapeBuild) -> None:
+    (buyers, with_margin, margin_is_revenue) = orders_only.rows(
+        "select count(*), count(gross_margin), count(case when gross_margin = revenue and revenue > 0 then 1 end) "
+        "from marts.customer_value where revenue > 0"
+    )[0]
+    print(f"buyers {buyers}, with a margin {with_margin}, margin = revenue {margin_is_revenue}")
+    assert buyers > 0 and with_margin == 0 and margin_is_revenue == 0
+
+
+def test_orders_only_clv_fit_recovers_the_planted_process(orders_only: ShapeBuild) -> None:
+    planted = orders_only.truth["bg_nbd"]
+    fit = orders_only.rows(
+        "select r, alpha, a, b, fit_status from marts.clv_model_fit "
+        "where model_name = 'bg_nbd' order by fitted_at desc limit 1"
+    )[0]
+    print(
+        f"BG/NBD r {fit[0]:.3f} alpha {fit[1]:.1f} a {fit[2]:.3f} b {fit[3]:.3f} ({fit[4]}); planted {planted}"
+    )
+    assert fit[4] == "ok"
+    assert fit[0] == pytest.approx(planted["r"], rel=0.35)
+    assert fit[1] == pytest.approx(planted["alpha"], rel=0.35)
+
+
+def test_multi_currency_converts_into_the_reporting_currency(multi_currency: ShapeBuild) -> None:
+    _assert_green(multi_currency)
+    truth = multi_currency.truth
+    (total, currency, currencies) = multi_currency.rows(
+        "select net_revenue, reporting_currency, currencies_count from marts.value_revenue_totals"
+    )[0]
+    print(
+        f"net revenue {float(total):.2f} {currency} over {currencies} currencies; truth {truth['revenue']['total']}"
+    )
+    assert currency == truth["reporting_currency"]
+    assert currencies == len(truth["currencies"])
+    assert float(total) == pytest.approx(truth["revenue"]["total"], abs=0.05)
+
+
+def test_experiment_shop_keeps_its_own_vocabulary(experiment: ShapeBuild) -> None:
+    _assert_green(experiment)
+    columns = {
+        c
+        for (c,) in experiment.rows(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'customer_360' and table_name = 'customer_360'"
+        )
+    }
+    categories = {c.removeprefix("category_share_") for c in columns if c.startswith("category_share_")}
+    channels = {c.removeprefix("channel_share_") for c in columns if c.startswith("channel_share_")}
+    print(f"category columns {sorted(categories)}; channel columns {sorted(channels)}")
+    assert categories - {"other"} <= set(experiment.truth["categories"])
+    assert not categories & set(GENERATOR_CATEGORIES)
+    assert "phone" in channels and "telesales" not in channels  # grouped by the seed
+    (phone_orders,) = experiment.rows(
+        "select count(*) from staging.stg_shop__orders where channel = 'phone'"
+    )[0]
+    assert phone_orders > 0
+    (refused,) = experiment.rows(
+        "select count(*) from staging.stg_audit__quarantine where quarantine_detail = 'channel'"
+    )[0]
+    assert refused == 0
