@@ -10,10 +10,16 @@
   so p_alive_at_risk_date is the first day after that (at the earliest the
   purchase day itself). After a first purchase (x = 0) BG/NBD says 1 and
   sets no date. Parameters r, alpha, a, b (time unit: day): this build's
-  BG/NBD fit in clv_model_fit. Without one (var clv_model: pareto_nbd) or
-  with p_alive_at_risk_below = 0, the rule is off and the dates are null.
-  The fit is refreshed every build, so past at-risk days from this rule can
-  move slightly between builds; the rhythm rules never do.
+  BG/NBD fit in clv_model_fit. Without one (var clv_model: pareto_nbd), with
+  p_alive_at_risk_below = 0, or when that fit is not sound (fit_status other
+  than 'ok': a parameter at a bound or standard errors that dwarf the
+  estimates, where P(alive) is about 1 for everyone and means nothing), the
+  rule is off and the dates are null; P(alive) itself is still reported. The
+  stage rules then follow the silence thresholds alone. The date is also
+  when a silent repeat buyer may lapse: lapsed needs P(alive) below the
+  threshold as well (int_journey__stage_checkpoints). The fit is refreshed
+  every build, so past at-risk days from this rule can move slightly between
+  builds; the rhythm rules never do.
 -#}
 with
 
@@ -33,6 +39,8 @@ fits as (
         alpha,
         a,
         b,
+        -- Fits written before the diagnostics existed have no status: as before, they count.
+        coalesce(fit_status, 'ok') = 'ok' as is_sound_fit,
         row_number() over (order by fitted_at desc, fit_id desc) as recency_rank
     from {{ ref('clv_model_fit') }}
     where
@@ -46,7 +54,7 @@ parameters as (
         fits.alpha,
         fits.a,
         fits.b,
-        thresholds.p_alive_at_risk_below
+        case when fits.is_sound_fit then thresholds.p_alive_at_risk_below else 0 end as p_alive_at_risk_below
     from fits
     cross join {{ ref('int_journey__thresholds') }} as thresholds
     where fits.recency_rank = 1

@@ -10,7 +10,10 @@
 
   The rules, first match wins (thresholds: seed lifecycle_thresholds):
     prospect     no purchase yet
-    lapsed       days since the last purchase >= lapsed_after_days
+    lapsed       days since the last purchase >= lapsed_after_days and, for a
+                 repeat buyer with a P(alive) date, P(alive) below
+                 p_alive_at_risk_below: silence alone does not make a
+                 customer the model still thinks alive lapsed
     at_risk      days since the last purchase >= at_risk_after_days,
                  or P(alive) below p_alive_at_risk_below (repeat buyers)
     new          one purchase day so far, less than onboarding_days ago
@@ -21,6 +24,14 @@
     active       otherwise
   at_risk_after_days and lapsed_after_days are multiples of the customer's own
   rhythm where they have enough gaps, else the defaults (int_journey__purchase_days).
+  P(alive) is evidence for repeat buyers only: BG/NBD sets it to 1 after a
+  first purchase (nobody drops out before a repeat purchase), so one-time
+  buyers move on silence alone. The P(alive) date is null, and the rules use
+  silence alone, when the rule is off or the fit is not sound
+  (int_journey__p_alive_dates). A purchase is a reactivation only when it
+  ends a lapse by these rules: after the silence passed lapsed_after_days
+  (int_journey__purchase_days.is_reactivation) and P(alive) had fallen below
+  its threshold.
 -#}
 with
 
@@ -82,7 +93,15 @@ known_purchase_days as (
         purchase_days.rhythm_days,
         purchase_days.at_risk_after_days,
         purchase_days.lapsed_after_days,
-        purchase_days.is_reactivation,
+        -- The customer was lapsed the day before: silent long enough (purchase
+        -- days) and, where the previous purchase set a P(alive) date, past it.
+        purchase_days.is_reactivation
+        and coalesce(
+            purchase_days.purchase_date > lag(p_alive_dates.p_alive_at_risk_date) over (
+                partition by purchase_days.customer_key order by purchase_days.purchase_date
+            ),
+            true
+        ) as is_reactivation,
         p_alive_dates.p_alive_at_risk_date
     from purchase_days
     inner join customers on purchase_days.customer_key = customers.customer_key
@@ -210,7 +229,12 @@ final as (
         case
             when checkpoint_facts.last_purchase_date is null
                 then 'prospect'
-            when checkpoint_facts.days_since_last_purchase >= checkpoint_facts.lapsed_after_days
+            when
+                checkpoint_facts.days_since_last_purchase >= checkpoint_facts.lapsed_after_days
+                and (
+                    checkpoint_facts.p_alive_at_risk_date is null
+                    or checkpoint_facts.checkpoint_date >= checkpoint_facts.p_alive_at_risk_date
+                )
                 then 'lapsed'
             when
                 checkpoint_facts.days_since_last_purchase >= checkpoint_facts.at_risk_after_days

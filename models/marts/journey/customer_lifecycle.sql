@@ -87,8 +87,18 @@ final as (
                 then p_alive_dates.p_alive_at_risk_date
             else {{ journey_add_days('last_purchases.purchase_date', 'last_purchases.at_risk_after_days') }}
         end as at_risk_from,
-        {{ journey_add_days('last_purchases.purchase_date', 'last_purchases.lapsed_after_days') }} as lapsed_from,
+        -- Lapsed needs the silence and, where there is a P(alive) date, P(alive) below its threshold.
+        case
+            when
+                p_alive_dates.p_alive_at_risk_date
+                > {{ journey_add_days('last_purchases.purchase_date', 'last_purchases.lapsed_after_days') }}
+                then p_alive_dates.p_alive_at_risk_date
+            else {{ journey_add_days('last_purchases.purchase_date', 'last_purchases.lapsed_after_days') }}
+        end as lapsed_from,
         p_alive_dates.p_alive,
+        -- BG/NBD's P(alive) of a one-time buyer is 1 by assumption, not evidence.
+        case when p_alive_dates.p_alive is not null then last_purchases.purchase_number = 1 end
+            as is_p_alive_assumed,
         coalesce(checkpoints.is_loyalty_member, false) as is_loyalty_member
     from customers
     left join spells on customers.customer_key = spells.customer_key
