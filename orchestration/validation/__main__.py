@@ -1,6 +1,7 @@
 """Validate the warehouse from the command line: `python -m orchestration.validation [--layer L ...]`.
 
-Exits 1 when a critical expectation failed, so it can gate a plain `make build`.
+Exits 1 when a critical (integrity, or made blocking by the policy) expectation failed, so it
+can gate a plain `make build`. Warnings and "not provided" tables exit 0.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ def format_results(results: list[TableResult]) -> str:
     lines = []
     for result in results:
         rows = "" if result.row_count is None else f" rows={result.row_count:,}"
-        lines.append(f"{result.status:8} {result.table}{rows}  {result.message}")
+        lines.append(f"{result.status:12} {result.table}{rows}  {result.message}")
     return "\n".join(lines)
 
 

@@ -6,7 +6,10 @@ the assets it checks) and before the next layer's (that step depends on the chec
 assets, and a blocking check makes it wait). When a critical expectation fails, the
 check fails with ERROR severity; the check is blocking, so Dagster fails the check
 step and skips every step downstream of the checked table: in this graph, every
-later layer. Warnings fail the check with WARN severity and block nothing.
+later layer. Warnings fail the check with WARN severity and block nothing. Which
+expectations are critical is the check policy (top of thresholds.yml): integrity
+blocks, shape warns. A staged table whose raw table was not provided passes with the
+description "not provided".
 """
 
 from collections.abc import Collection, Iterator
@@ -23,8 +26,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from orchestration.dbt.assets import DUCKDB_POOL
-from orchestration.validation.runner import FAILED, PASSED, TableResult, Validator
+from orchestration.validation.runner import FAILED, TableResult, Validator
 from orchestration.validation.suite import TableSuite, layer_rank
 from orchestration.validation.suites import all_suites
 
@@ -59,6 +61,7 @@ def to_check_result(result: TableResult, data_docs: str) -> AssetCheckResult:
     """A table's GX verdict as a Dagster check result: critical failures are ERROR (blocking)."""
     metadata = {
         "status": result.status,
+        "provided": result.provided,
         "expectations_passed": sum(o.success for o in result.outcomes),
         "expectations_failed": len(result.critical_failures),
         "warnings": len(result.warnings),
@@ -73,22 +76,24 @@ def to_check_result(result: TableResult, data_docs: str) -> AssetCheckResult:
     return AssetCheckResult(
         asset_key=AssetKey(result.table.split(".")),
         check_name=CHECK_NAME,
-        passed=result.status == PASSED,
+        passed=result.passed,
         severity=AssetCheckSeverity.ERROR if result.status == FAILED else AssetCheckSeverity.WARN,
         metadata=metadata,
         description=result.message,
     )
 
 
-def _layer_checks(
-    layer: str, suites: list[TableSuite], asset_keys: Collection[AssetKey]
+def layer_checks(
+    layer: str, suites: list[TableSuite], asset_keys: Collection[AssetKey], pool: str | None = None
 ) -> AssetChecksDefinition:
+    """The check op `gx_<layer>`: one blocking check per suite, run on the warehouse Validator() finds."""
+
     @multi_asset_check(
         name=f"gx_{layer}",
         specs=[_spec(suite, asset_keys) for suite in suites],
         description=f"Great Expectations suites of the {layer} layer (orchestration/validation/suites/).",
         can_subset=True,
-        pool=DUCKDB_POOL,
+        pool=pool,
     )
     def _run(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
         selected = context.selected_asset_check_keys
@@ -109,8 +114,13 @@ def build_gx_checks(asset_keys: Collection[AssetKey]) -> list[AssetChecksDefinit
     A suite for a table the dbt project does not have yet (a mart still being built)
     gets no check; `python -m orchestration.validation` reports it as skipped.
     """
+    from orchestration.dbt.assets import DUCKDB_POOL  # imports the dbt project: only when building
+
     by_layer: dict[str, list[TableSuite]] = {}
     for suite in all_suites():
         if AssetKey(suite.asset_key_path) in asset_keys:
             by_layer.setdefault(suite.layer, []).append(suite)
-    return [_layer_checks(layer, by_layer[layer], asset_keys) for layer in sorted(by_layer, key=layer_rank)]
+    return [
+        layer_checks(layer, by_layer[layer], asset_keys, pool=DUCKDB_POOL)
+        for layer in sorted(by_layer, key=layer_rank)
+    ]

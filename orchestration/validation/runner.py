@@ -2,16 +2,17 @@
 
 For each table: read its small frames through one read-only DuckDB connection (opened
 after the dbt step that wrote the file, closed before the next: DuckDB allows one
-writer, shared/STACK.md trap 4), validate each frame with GX's pandas engine, and
-compare its row count with the last passing run. Results are stored by GX (a file
-project in the validation folder, rendered as Data Docs), summarised in
-`results.json`, and the accepted row counts in `row_counts.json`.
+writer, shared/STACK.md trap 4), validate each frame with GX's pandas engine under the
+check policy (policy.py; written down in thresholds.yml), and compare its shape figures
+(row count, shares, medians) with the previous run's. A staged table whose raw table was
+not provided runs only its integrity frames and is reported "not provided". Results are
+stored by GX (a file project in the validation folder, rendered as Data Docs), summarised
+in `results.json`, and the accepted figures in `metrics_history.json`.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -21,11 +22,36 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from orchestration.validation import frames
 from orchestration.validation.connection import read_only_connection
+from orchestration.validation.policy import (
+    NO_PREVIOUS_RUN,
+    MetricsHistory,
+    Policy,
+    describe_drift,
+    drift_expectations,
+    drift_frame,
+    metrics_of,
+    moved,
+)
 from orchestration.validation.settings import data_docs_index, load_thresholds, validation_dir, warehouse_path
-from orchestration.validation.suite import CRITICAL, WARNING, Frame, Lookup, TableSuite, Thresholds
+from orchestration.validation.suite import (
+    COUNT,
+    CRITICAL,
+    SHAPE,
+    SOURCE_TABLES,
+    WARNING,
+    Drift,
+    Frame,
+    Lookup,
+    TableSuite,
+    Thresholds,
+)
 
 PASSED, WARNED, FAILED, SKIPPED = "passed", "warned", "failed", "skipped"
+# A staged table whose raw table the company does not have: a passing verdict, its own word.
+NOT_PROVIDED = "not provided"
+VOLUME_METRIC = "volume.row_count"
 DOCS_SITE = "warehouse_docs"
 
 
@@ -42,7 +68,8 @@ class Outcome:
 
 @dataclass
 class TableResult:
-    """The verdict on one table: passed, warned (only warnings failed), failed (a critical one), skipped."""
+    """The verdict on one table: passed, not provided (raw table absent; integrity checks passed),
+    warned (only warnings failed), failed (a critical one), skipped (table not built)."""
 
     table: str
     layer: str
@@ -51,6 +78,12 @@ class TableResult:
     row_count: int | None = None
     previous_row_count: int | None = None
     message: str = ""
+    provided: bool = True
+
+    @property
+    def passed(self) -> bool:
+        """Nothing failed or warned (a table not provided passes)."""
+        return self.status in (PASSED, NOT_PROVIDED)
 
     @property
     def critical_failures(self) -> list[Outcome]:
@@ -64,29 +97,6 @@ class TableResult:
         data = asdict(self)
         data["outcomes"] = [asdict(o) for o in self.outcomes]
         return data
-
-
-class RowCountHistory:
-    """The row count of each table at the last run that passed its critical expectations.
-
-    A small JSON file beside the Data Docs: it survives warehouse rebuilds and Dagster
-    instance resets, and a person can read or delete it.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._counts: dict[str, dict[str, Any]] = json.loads(path.read_text()) if path.exists() else {}
-
-    def previous(self, table: str) -> int | None:
-        entry = self._counts.get(table)
-        return int(entry["row_count"]) if entry else None
-
-    def record(self, table: str, row_count: int) -> None:
-        self._counts[table] = {"row_count": row_count, "recorded_at": datetime.now(UTC).isoformat()}
-
-    def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(self._counts, indent=2, sort_keys=True))
 
 
 class GxProject:
@@ -121,15 +131,25 @@ class GxProject:
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             },
         )
-        self.source = self.context.data_sources.add_or_update_pandas("warehouse")
-
-    def validate(self, suite_name: str, frame: pd.DataFrame, expectations: Sequence[Any], run_id: Any) -> Any:
-        """Validate one frame against one suite (created or replaced), storing the result under run_id."""
-        gx = self._gx
-        if suite_name in self.source.get_asset_names():
-            asset = self.source.get_asset(suite_name)
+        # Reuse the data source: replacing it drops its assets, and re-adding each one rewrites the
+        # project's YAML (twice per asset, a file that grows with them): minutes on a large project.
+        if "warehouse" in self.context.data_sources.all():
+            self.source = self.context.data_sources.get("warehouse")
         else:
-            asset = self.source.add_dataframe_asset(suite_name)
+            self.source = self.context.data_sources.add_pandas("warehouse")
+
+    def validate(
+        self, suite_name: str, frame: pd.DataFrame, expectations: Sequence[Any], run_id: Any, asset_name: str
+    ) -> Any:
+        """Validate one frame against one suite (created or replaced), storing the result under run_id.
+
+        One dataframe asset per table (`asset_name`): every frame of the table is a batch of it.
+        """
+        gx = self._gx
+        if asset_name in self.source.get_asset_names():
+            asset = self.source.get_asset(asset_name)
+        else:
+            asset = self.source.add_dataframe_asset(asset_name)
         batch = next((b for b in asset.batch_definitions if b.name == "frame"), None)
         if batch is None:
             batch = asset.add_batch_definition_whole_dataframe("frame")
@@ -214,31 +234,72 @@ def _severity(config: Any) -> str:
     return CRITICAL if value in (None, CRITICAL) else WARNING
 
 
-def _volume_frame(thresholds: Thresholds, suite: TableSuite, previous: int | None) -> Frame:
+def _volume_frame(suite: TableSuite) -> Frame:
+    """Rows of the table (shape): an empty table warns; the change since the last run is drift."""
     import great_expectations.expectations as gxe
-
-    change = thresholds["row_count_change"]
-    factor = float(change["max_factor"])
-
-    def expectations(_: Thresholds, __: Lookup) -> list[Any]:
-        return [
-            gxe.ExpectColumnValuesToBeBetween(
-                column="row_count", min_value=suite.min_rows, severity=CRITICAL
-            ),
-            # Empty on the first run (nothing to compare with): GX skips missing values.
-            gxe.ExpectColumnValuesToBeBetween(
-                column="change_factor",
-                min_value=round(1 / factor, 6),
-                max_value=factor,
-                severity=change.get("severity", WARNING),
-                meta={"previous_row_count": previous},
-            ),
-        ]
 
     return Frame(
         name="volume",
         query=lambda _: f"select count(*) as row_count from {suite.table}",
+        expectations=lambda _t, _l: [
+            gxe.ExpectColumnValuesToBeBetween(column="row_count", min_value=suite.min_rows, severity=WARNING)
+        ],
+        description="Row count; compared with the previous run's.",
+        kind=SHAPE,
+        drift=(Drift("row_count", COUNT),),
+    )
+
+
+def _keys_frame(suite: TableSuite) -> Frame:
+    """Integrity: each declared key column unique and never null, exact over the whole table."""
+    import great_expectations.expectations as gxe
+
+    counts: dict[str, str] = {}
+    for key in suite.keys:
+        counts[f"duplicate_{key}"] = f'count("{key}") - count(distinct "{key}")'
+        counts[f"null_{key}"] = f'count(*) filter (where "{key}" is null)'
+    return Frame(
+        name="keys",
+        query=lambda _: frames.aggregate(suite.table, counts),
+        expectations=lambda _t, _l: [
+            gxe.ExpectColumnValuesToBeBetween(column=column, max_value=0, severity=CRITICAL)
+            for column in counts
+        ],
+        description=f"Keys {', '.join(suite.keys)}: unique and not null.",
+    )
+
+
+def _source_query(raw_table: str, lookup: Lookup) -> str:
+    """The audit row of one raw table, by `raw_table` when the model has it, else source and table name."""
+    if "raw_table" in lookup.columns(SOURCE_TABLES):
+        return f"select * from {SOURCE_TABLES} where raw_table = '{raw_table}'"
+    source, table = raw_table.split(".")
+    return f"select * from {SOURCE_TABLES} where source_name = '{source}' and table_name = '{table}'"
+
+
+def _source_frame(raw_table: str) -> Frame:
+    """The raw table's row in the source audit: a record in Data Docs of whether it was provided."""
+    import great_expectations.expectations as gxe
+
+    def expectations(_: Thresholds, lookup: Lookup) -> list[Any]:
+        provided = lookup.provided(raw_table)
+        text = (
+            f"Raw {raw_table} was provided."
+            if provided
+            else f"Not provided: raw {raw_table} is optional and absent; its volume and shape checks do not run."
+        )
+        return [
+            gxe.ExpectTableRowCountToEqual(value=1, severity=CRITICAL),
+            gxe.ExpectColumnValuesToBeInSet(
+                column="is_provided", value_set=[provided], severity=WARNING, description=text
+            ),
+        ]
+
+    return Frame(
+        name="source",
+        query=lambda _, lookup: _source_query(raw_table, lookup),
         expectations=expectations,
+        description=f"Whether raw {raw_table} was provided ({SOURCE_TABLES}).",
     )
 
 
@@ -254,7 +315,8 @@ class Validator:
         self.warehouse = warehouse or warehouse_path()
         self.directory = directory or validation_dir(self.warehouse)
         self.thresholds = thresholds or load_thresholds()
-        self.history = RowCountHistory(self.directory / "row_counts.json")
+        self.policy = Policy.from_thresholds(self.thresholds)
+        self.history = MetricsHistory(self.directory, keep_runs=self.policy.keep_runs)
 
     @property
     def data_docs(self) -> Path:
@@ -303,48 +365,129 @@ class Validator:
                 missing_table,
                 message=f"table not built: {suite.table} does not exist in {self.warehouse.name}",
             )
-        result = TableResult(suite.table, suite.layer, PASSED)
-        previous = self.history.previous(suite.table) if suite.track_row_count else None
-        frames = list(suite.frames)
+        provided = lookup.provided(suite.raw_table)
+        result = TableResult(suite.table, suite.layer, PASSED, provided=provided)
+        previous = self.history.previous(suite.table)
+        planned: list[Frame] = []
+        if suite.raw_table and lookup.source_table(suite.raw_table) is not None:
+            planned.append(_source_frame(suite.raw_table))
+        if suite.keys:
+            planned.append(_keys_frame(suite))
         if suite.track_row_count:
-            frames.insert(0, _volume_frame(self.thresholds, suite, previous))
-        for frame in frames:
+            planned.append(_volume_frame(suite))
+        planned.extend(suite.frames)
+        # Not provided: nothing to measure, so no volume or shape frame; integrity still holds.
+        ran = [frame for frame in planned if provided or frame.kind != SHAPE]
+        metrics: dict[str, float | None] = {}
+        drifts: list[tuple[str, set[str], pd.DataFrame]] = []
+        for frame in ran:
             try:
-                data = connection.execute(frame.query(self.thresholds)).df()
-                if frame.name == "volume":
-                    result.row_count = int(data["row_count"].iloc[0])
-                    result.previous_row_count = previous
-                    data["change_factor"] = [result.row_count / previous if previous else math.nan]
+                data = connection.execute(frame.sql(self.thresholds, lookup)).df()
                 expectations = list(frame.expectations(self.thresholds, lookup))
             except Exception as error:  # a query or a lookup that fails is a failed expectation, named
-                result.outcomes.append(Outcome(frame.name, "read frame", False, CRITICAL, f"error: {error}"))
+                # Unreadable integrity is a broken contract (blocks); an unreadable shape only warns.
+                severity = CRITICAL
+                if frame.kind == SHAPE:
+                    severity = self.policy.severity(f"{suite.table}:{frame.name}.read frame", WARNING)
+                result.outcomes.append(Outcome(frame.name, "read frame", False, severity, f"error: {error}"))
                 continue
-            validation = project.validate(suite.suite_name(frame.name), data, expectations, run_id)
-            for verdict in validation.results:
-                config = verdict.expectation_config
-                result.outcomes.append(
-                    Outcome(
-                        frame.name,
-                        _describe(config),
-                        bool(verdict.success),
-                        _severity(config),
-                        _observed(verdict, data),
-                    )
-                )
+            if frame.name == "volume":
+                result.row_count = int(data["row_count"].iloc[0])
+                previous_rows = (previous or {}).get(VOLUME_METRIC)
+                result.previous_row_count = None if previous_rows is None else int(previous_rows)
+            self._check(project, run_id, suite, frame.name, data, expectations, result)
+            if frame.drift:
+                current = metrics_of(frame.name, frame.drift, data)
+                metrics.update({name: value for name, (_, value) in current.items()})
+                changes = drift_frame(frame.name, frame.drift, current, previous)
+                drifts.append((frame.name, {drift.kind for drift in frame.drift}, changes))
+        if drifts:
+            self._check_drift(project, run_id, suite, drifts, result)
         if result.critical_failures:
             result.status = FAILED
         elif result.warnings:
             result.status = WARNED
-        if result.row_count is not None and not result.critical_failures:
-            self.history.record(suite.table, result.row_count)
+        elif not provided:
+            result.status = NOT_PROVIDED
+        # The figures of a run that passed its critical expectations become the next run's reference.
+        if metrics and not result.critical_failures:
+            self.history.record(suite.table, metrics)
         failed = result.critical_failures + result.warnings
-        result.message = (
-            f"{len(failed)} of {len(result.outcomes)} expectations failed: "
-            + "; ".join(f"{o.frame}: {o.expectation} observed {o.observed}" for o in failed)
-            if failed
-            else f"all {len(result.outcomes)} expectations passed"
-        )
+        if failed:
+            result.message = f"{len(failed)} of {len(result.outcomes)} expectations failed: " + "; ".join(
+                f"{o.frame}: {o.expectation} observed {o.observed}" for o in failed
+            )
+        else:
+            result.message = f"all {len(result.outcomes)} expectations passed"
+        if not provided:
+            result.message = (
+                f"not provided: raw {suite.raw_table} was not provided; volume and shape checks "
+                f"not run; {result.message}"
+            )
+        elif previous is None and any(o.observed == NO_PREVIOUS_RUN for o in result.outcomes):
+            result.message += f" ({NO_PREVIOUS_RUN} to compare with)"
         return result
+
+    def _check(
+        self,
+        project: GxProject,
+        run_id: Any,
+        suite: TableSuite,
+        frame: str,
+        data: pd.DataFrame,
+        expectations: Sequence[Any],
+        result: TableResult,
+    ) -> None:
+        """Validate one frame under the policy and add its verdicts to the table's result."""
+        expectations = self.policy.apply(suite.table, frame, expectations)
+        if not expectations:
+            return
+        validation = project.validate(suite.suite_name(frame), data, expectations, run_id, suite.table)
+        for verdict in validation.results:
+            config = verdict.expectation_config
+            result.outcomes.append(
+                Outcome(
+                    frame,
+                    _describe(config),
+                    bool(verdict.success),
+                    _severity(config),
+                    _observed(verdict, data),
+                )
+            )
+
+    def _check_drift(
+        self,
+        project: GxProject,
+        run_id: Any,
+        suite: TableSuite,
+        drifts: Sequence[tuple[str, set[str], pd.DataFrame]],
+        result: TableResult,
+    ) -> None:
+        """Validate every drift figure of the table in one GX suite (`<table>.drift`, one row per
+        figure); each frame's expectations select its rows, so each is named and tuned on its own
+        (`<table>:<frame>_drift.<change column>`)."""
+        data = pd.concat([changes.assign(frame=name) for name, _, changes in drifts], ignore_index=True)
+        expectations: list[Any] = []
+        for name, kinds, _ in drifts:
+            expectations += self.policy.apply(
+                suite.table, f"{name}_drift", drift_expectations(self.policy, kinds, frame=name)
+            )
+        if not expectations:
+            return
+        validation = project.validate(suite.suite_name("drift"), data, expectations, run_id, suite.table)
+        for verdict in validation.results:
+            config = verdict.expectation_config
+            name = config.meta["frame"]
+            rows = data[data["frame"] == name]
+            column = config.kwargs["column"]
+            observed = describe_drift(column, rows, bool(verdict.success)) or "; ".join(
+                moved(rows, column, config.kwargs.get("min_value"), config.kwargs.get("max_value"))
+            )
+            result.outcomes.append(
+                Outcome(
+                    f"{name}_drift", _describe(config), bool(verdict.success), _severity(config), observed
+                )
+            )
 
     def _store(self, results: Sequence[TableResult]) -> None:
         """Merge into results.json: the latest verdict per table, for the summary and people."""

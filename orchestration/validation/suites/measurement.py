@@ -1,9 +1,10 @@
 """measurement: outcomes that are possible and effects whose statistics are coherent.
 
-Row by row dbt tests check keys and ranges; these check what a reader of the effects relies
-on: no control customer was sent the treatment (a leaking holdout makes every uplift
+Row by row dbt tests check keys and ranges; these block on what a reader of the effects
+relies on: no control customer was sent the treatment (a leaking holdout makes every uplift
 meaningless), outcomes are not negative, and every reported interval contains its estimate
-with p-values that are probabilities.
+with p-values that are probabilities (a cell without variance has null bounds: nothing to
+contradict). The control group's share is a shape, compared with the previous run (warn).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import great_expectations.expectations as gxe
 
 from orchestration.validation import frames
-from orchestration.validation.suite import CRITICAL, WARNING, Frame, TableSuite
+from orchestration.validation.suite import CRITICAL, SHAPE, SHARE, Drift, Frame, TableSuite
 
 TREATMENT_OUTCOMES = "measurement.treatment_outcomes"
 TREATMENT_EFFECTS = "measurement.treatment_effects"
@@ -26,21 +27,25 @@ OUTCOMES = Frame(
             "controls_sent_a_message": "count(*) filter (where not is_treated and message_sent)",
             "negative_revenue": "count(*) filter (where revenue < 0)",
             "converted_without_orders": "count(*) filter (where converted and orders_count = 0)",
-            "control_share": "avg(case when is_treated then 0.0 else 1.0 end)",
         },
     ),
-    expectations=lambda t, _: [
+    expectations=lambda _t, _: [
         gxe.ExpectColumnValuesToBeBetween(column="controls_sent_a_message", max_value=0, severity=CRITICAL),
         gxe.ExpectColumnValuesToBeBetween(column="negative_revenue", max_value=0, severity=CRITICAL),
         gxe.ExpectColumnValuesToBeBetween(column="converted_without_orders", max_value=0, severity=CRITICAL),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="control_share",
-            min_value=t["measurement"]["control_share"][0],
-            max_value=t["measurement"]["control_share"][1],
-            severity=WARNING,
-        ),
     ],
-    description="Controls never messaged, outcomes possible, a control group of a usable size.",
+    description="Controls never messaged, outcomes possible (all must be 0).",
+)
+
+CONTROL_SHARE = Frame(
+    name="control_share",
+    query=lambda _: frames.aggregate(
+        TREATMENT_OUTCOMES, {"control_share": "avg(case when is_treated then 0.0 else 1.0 end)"}
+    ),
+    expectations=lambda _t, _: [],
+    description="Share of assignments in a control group, against the last run.",
+    kind=SHAPE,
+    drift=(Drift("control_share", SHARE),),
 )
 
 
@@ -78,13 +83,16 @@ SUITES: tuple[TableSuite, ...] = (
     TableSuite(
         table=TREATMENT_OUTCOMES,
         layer="measurement",
-        description="Outcomes per assignment: controls never messaged, outcomes possible, volume.",
-        frames=(OUTCOMES,),
+        description="Outcomes per assignment: key, controls never messaged, outcomes possible (block); "
+        "control share, volume (warn, against the previous run).",
+        frames=(OUTCOMES, CONTROL_SHARE),
+        keys=("assignment_key",),
     ),
     TableSuite(
         table=TREATMENT_EFFECTS,
         layer="measurement",
-        description="Effects: coherent intervals and p-values, rates in [0, 1], volume.",
+        description="Effects: key, coherent intervals and p-values, rates in [0, 1] (block); volume (warn).",
         frames=(EFFECTS,),
+        keys=("effect_id",),
     ),
 )
