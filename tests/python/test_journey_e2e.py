@@ -186,18 +186,22 @@ def test_dropped_out_customers_are_at_risk_or_lapsed(build: DbtWorkspace) -> Non
 
 
 def test_editing_the_threshold_seed_changes_stages(build: DbtWorkspace, edited: DbtWorkspace) -> None:
-    sql = "select customer_key, lifecycle_stage, purchase_days_count from marts.customer_lifecycle"
-    moved = _query(build, sql).merge(_query(edited, sql), on=["customer_key", "purchase_days_count"])
+    sql = "select customer_key, lifecycle_stage, purchase_days_count, p_alive from marts.customer_lifecycle"
+    moved = _query(build, sql).merge(
+        _query(edited, sql).drop(columns="p_alive"), on=["customer_key", "purchase_days_count"]
+    )
     moved = moved[moved.lifecycle_stage_x != moved.lifecycle_stage_y]
     moves = moved.groupby(["lifecycle_stage_x", "lifecycle_stage_y"]).size()
     print(f"seed edit {SEED_EDITS}: {len(moved)} customers changed stage:\n{moves.to_string()}")
     assert len(moved) > 0
     # A shorter default lapse moves customers without a rhythm of their own (one or two
     # purchase days) from at risk to lapsed; without the P(alive) rule, customers it alone
-    # made at risk are back in the stage their rhythm gives. (It also makes more past
-    # purchases count as ending a lapse, so some active or loyal customers become reactivated.)
+    # made at risk are back in the stage their rhythm gives, and repeat buyers whom only the
+    # P(alive) gate kept at risk (P(alive) at or above it) lapse. (More past purchases also
+    # count as ending a lapse, so some active or loyal customers become reactivated.)
     lapsing = (moved.lifecycle_stage_x == "at_risk") & (moved.lifecycle_stage_y == "lapsed")
-    assert lapsing.any() and (moved[lapsing].purchase_days_count <= 2).all()
+    gated = moved[lapsing]
+    assert lapsing.any() and ((gated.purchase_days_count <= 2) | (gated.p_alive >= 0.5)).all()
     assert ((moved.lifecycle_stage_x == "at_risk") & ~moved.lifecycle_stage_y.isin(INACTIVE_STAGES)).any()
 
 

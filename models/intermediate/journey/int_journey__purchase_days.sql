@@ -25,7 +25,8 @@ orders as (
         cost_amount,
         refund_amount
     from {{ ref('int_customer__orders') }}
-    where not is_cancelled
+    -- Anonymous purchases are revenue, not a customer's journey.
+    where not is_cancelled and is_known_customer
 ),
 
 thresholds as (
