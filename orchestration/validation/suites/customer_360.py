@@ -9,30 +9,37 @@ consent data, or with many prospects who never bought, is not an error.
 
 from __future__ import annotations
 
+import re
+
 import great_expectations.expectations as gxe
 
 from orchestration.validation import frames
-from orchestration.validation.suite import CRITICAL, SHAPE, SHARE, VALUE, Drift, Frame, TableSuite
+from orchestration.validation.suite import CRITICAL, SHAPE, SHARE, VALUE, Drift, Frame, Lookup, TableSuite
 
 CUSTOMER_360 = "customer_360.customer_360"
 IDENTITY_COMPONENTS = "customer_360.identity_components"
 
 # Columns that are shares of something and must lie in [0, 1] on every row, found by name in
 # the table (the sales-channel share columns follow the shop's own channels).
-SHARE_COLUMNS = "^(discount_share|return_rate|channel_share_.+)$"
-OUT_OF_UNIT_RANGE = (
-    f"count(*) filter (where least(*columns('{SHARE_COLUMNS}')) < 0 "
-    f"or greatest(*columns('{SHARE_COLUMNS}')) > 1)"
-)
+SHARE_COLUMNS = re.compile(r"^(discount_share|return_rate|channel_share_.+)$")
+
+
+def _out_of_unit_range(lookup: Lookup) -> str:
+    columns = [c for c in lookup.columns(CUSTOMER_360) if SHARE_COLUMNS.match(c)]
+    if not columns:
+        return "0"
+    bad = " or ".join(f'"{c}" < 0 or "{c}" > 1' for c in columns)
+    return f"count(*) filter (where {bad})"
+
 
 CUSTOMER_RANGES = Frame(
     name="ranges",
-    query=lambda _: frames.aggregate(
+    query=lambda _, lookup: frames.aggregate(
         CUSTOMER_360,
         {
             "negative_counts": "count(*) filter (where tenure_days < 0 or orders_count < 0 "
             "or days_since_last_order < 0)",
-            "shares_out_of_range": OUT_OF_UNIT_RANGE,
+            "shares_out_of_range": _out_of_unit_range(lookup),
         },
     ),
     expectations=lambda _t, _: [
@@ -42,17 +49,22 @@ CUSTOMER_RANGES = Frame(
     description="Exact counts over every customer of impossible values (must be 0).",
 )
 
+
+def _profile(lookup: Lookup) -> str:
+    figures = {
+        "share_with_orders": "avg(case when orders_count > 0 then 1.0 else 0.0 end)",
+        "median_days_since_last_order": "median(days_since_last_order)",
+        "mean_orders_count": "avg(orders_count)",
+    }
+    # Consent flags exist per consent channel the data has: none without consent data.
+    if "has_email_consent" in lookup.columns(CUSTOMER_360):
+        figures["email_consent_share"] = "avg(case when has_email_consent then 1.0 else 0.0 end)"
+    return frames.aggregate(CUSTOMER_360, figures)
+
+
 CUSTOMER_PROFILE = Frame(
     name="profile",
-    query=lambda _: frames.aggregate(
-        CUSTOMER_360,
-        {
-            "share_with_orders": "avg(case when orders_count > 0 then 1.0 else 0.0 end)",
-            "email_consent_share": "avg(case when has_email_consent then 1.0 else 0.0 end)",
-            "median_days_since_last_order": "median(days_since_last_order)",
-            "mean_orders_count": "avg(orders_count)",
-        },
-    ),
+    query=lambda _, lookup: _profile(lookup),
     expectations=lambda _t, _: [],
     description="Who bought, who consented, how recently: compared with the previous run's figures.",
     kind=SHAPE,
@@ -68,7 +80,7 @@ CUSTOMER_SAMPLE = Frame(
     name="sample",
     query=lambda t: frames.sample(
         CUSTOMER_360,
-        ["customer_key", "tenure_days", "orders_count", "average_order_value", "return_rate", "age_band"],
+        ["customer_key", "tenure_days", "orders_count", "average_order_value", "age_band"],
         key="customer_key",
         limit=frames.max_sample_rows(t),
     ),

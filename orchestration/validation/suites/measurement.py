@@ -87,6 +87,7 @@ SUITES: tuple[TableSuite, ...] = (
         "control share, volume (warn, against the previous run).",
         frames=(OUTCOMES, CONTROL_SHARE),
         keys=("assignment_key",),
+        min_rows=0,  # empty without experiments or treatments; drift warns when it empties
     ),
     TableSuite(
         table=TREATMENT_EFFECTS,
@@ -94,5 +95,6 @@ SUITES: tuple[TableSuite, ...] = (
         description="Effects: key, coherent intervals and p-values, rates in [0, 1] (block); volume (warn).",
         frames=(EFFECTS,),
         keys=("effect_id",),
+        min_rows=0,  # empty without experiments or treatments; drift warns when it empties
     ),
 )
