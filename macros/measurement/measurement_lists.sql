@@ -16,13 +16,17 @@
 {%- endmacro %}
 
 
-{#- Outcomes summed per arm: name and expression over treatment_outcomes. -#}
+{#- Outcomes summed per arm: name and expression over treatment_outcomes.
+    nullable: the outcome can be unknown for an assignment (margin, when an
+    order in the window has no known cost); its unknowns are counted per arm
+    and its metric is not estimated in a cell that has any (dropping them
+    would drop buyers only). -#}
 {% macro measurement_effect_outcomes() -%}
     {{ return([
         {'name': 'visits', 'expression': 'case when visited then 1 else 0 end'},
         {'name': 'conversions', 'expression': 'case when converted then 1 else 0 end'},
         {'name': 'revenue', 'expression': 'revenue'},
-        {'name': 'margin', 'expression': 'margin'},
+        {'name': 'margin', 'expression': 'margin', 'nullable': true},
     ]) }}
 {%- endmacro %}
 

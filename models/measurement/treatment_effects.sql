@@ -29,6 +29,7 @@
   catalog are measured without cost or ROI.
 -#}
 {%- set metrics = measurement_effect_metrics() -%}
+{%- set nullable = measurement_effect_outcomes() | selectattr('nullable') | map(attribute='name') | list -%}
 {%- set alpha = var('measurement_alpha', 0.05) | float -%}
 {%- set power = var('measurement_power', 0.8) | float -%}
 {%- set min_group = [var('measurement_min_group_size', 50) | int, 2] | max -%}
@@ -57,10 +58,14 @@ sums as (
         n_control,
         n_control_shared,
         {%- for metric in metrics %}
-            {{ metric.outcome }}_sum_treated as {{ metric.name }}__sum_t,
-            {{ metric.outcome }}_sum_control as {{ metric.name }}__sum_c,
-            {{ metric.outcome }}_sumsq_treated as {{ metric.name }}__sumsq_t,
-            {{ metric.outcome }}_sumsq_control as {{ metric.name }}__sumsq_c,
+            {#- An outcome unknown for some assignment (margin without a cost): not estimated in the cell. #}
+            {%- set known = 'coalesce(' ~ metric.outcome ~ '_unknown, 0) = 0'
+                if metric.outcome in nullable else 'true' %}
+            {{ known }} as {{ metric.name }}__is_known,
+            case when {{ known }} then {{ metric.outcome }}_sum_treated end as {{ metric.name }}__sum_t,
+            case when {{ known }} then {{ metric.outcome }}_sum_control end as {{ metric.name }}__sum_c,
+            case when {{ known }} then {{ metric.outcome }}_sumsq_treated end as {{ metric.name }}__sumsq_t,
+            case when {{ known }} then {{ metric.outcome }}_sumsq_control end as {{ metric.name }}__sumsq_c,
         {%- endfor %}
         n_treated >= {{ min_group }} and n_control >= {{ min_group }} as has_enough_data
     from {{ ref('int_measurement__effect_sums') }}
@@ -245,9 +250,11 @@ combined as (
             coalesce(statistics.{{ m }}_is_significant, false) as {{ m }}_is_significant,
             coalesce(statistics.{{ m }}_is_underpowered, true) as {{ m }}_is_underpowered,
             {{ measurement_interval_null_reason(
-                metric.kind, 'sums.has_enough_data', 'moments.' ~ m ~ '__var_t', 'moments.' ~ m ~ '__var_c') }}
+                metric, 'sums.has_enough_data', 'sums.' ~ m ~ '__is_known',
+                'moments.' ~ m ~ '__var_t', 'moments.' ~ m ~ '__var_c') }}
                 as {{ m }}_interval_null_reason,
         {%- endfor %}
+        sums.margin_per_customer__is_known as is_margin_known,
         treatments.treatment_code is not null as is_in_catalog,
         treatments.cost_per_contact
     from sums
@@ -302,7 +309,8 @@ final as (
         / nullif(cost_per_contact * n_treated, 0) as roi_lower,
         (margin_per_customer_uplift_upper * n_treated - cost_per_contact * n_treated)
         / nullif(cost_per_contact * n_treated, 0) as roi_upper,
-        {{ measurement_roi_null_reason('is_in_catalog', 'cost_per_contact', 'has_enough_data') }} as roi_null_reason,
+        {{ measurement_roi_null_reason('is_in_catalog', 'cost_per_contact', 'has_enough_data', 'is_margin_known') }}
+            as roi_null_reason,
         '{{ primary }}' as primary_metric,
         {{ primary }}_interval_null_reason as interval_null_reason,
         {{ primary }}_is_significant as is_significant,

@@ -116,6 +116,9 @@ cells as (
                 as {{ outcome.name }}_sumsq_treated,
             coalesce(sum(case when not is_treated then {{ outcome.name }} * {{ outcome.name }} end), 0)
                 as {{ outcome.name }}_sumsq_control,
+            {%- if outcome.nullable %}
+                count(case when {{ outcome.name }} is null then 1 end) as {{ outcome.name }}_unknown,
+            {%- endif %}
         {%- endfor %}
         count(case when not is_treated then 1 end) as n_control,
         count(case when is_shared_control then 1 end) as n_control_shared
@@ -145,6 +148,9 @@ select
         {{ outcome.name }}_sum_control,
         {{ outcome.name }}_sumsq_treated,
         {{ outcome.name }}_sumsq_control,
+        {%- if outcome.nullable %}
+            {{ outcome.name }}_unknown,
+        {%- endif %}
     {%- endfor %}
     dimension_order
 from cells
