@@ -29,7 +29,6 @@ from orchestration.sample_data.config import (
     RATE_MONTHLY_VOLATILITY,
     REPORTING_CURRENCY,
 )
-from orchestration.sample_data.timetext import civil_from_days
 
 CURRENCIES: tuple[str, ...] = tuple(CURRENCY_BASE_RATES)  # reporting currency first
 EUR, GBP, USD = (CURRENCIES.index(c) for c in ("EUR", "GBP", "USD"))
@@ -152,9 +151,3 @@ def convert_orders(
         order_currency=currency,
         order_local_cents=np.round(local).astype(np.int64),
     )
-
-
-def month_text(month_start: np.ndarray) -> list[str]:
-    """'YYYY-MM' per month start (for the truth)."""
-    year, month, _ = civil_from_days(month_start)
-    return [f"{y:04d}-{m:02d}" for y, m in zip(year.tolist(), month.tolist(), strict=True)]

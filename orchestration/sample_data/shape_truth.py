@@ -111,6 +111,7 @@ def shape_json(
             "planted_share": ANONYMOUS_BUYER_SHARE,
             "persons": counts.get("anonymous_buyers", 0),
             "definition": "buyers none of whose orders carries a customer_id or an email; they own no account",
+            "notes": "_truth/orders.parquet still names the true person behind every anonymous order",
         }
     if shape.name == EXPERIMENT:
         payload["category_mapping"] = dict(MUSIC_CATEGORIES)
@@ -133,5 +134,10 @@ def shape_json(
             "months": int(rates.rates.shape[1]),
             "base_rates": dict(CURRENCY_BASE_RATES),
             "dollar_buyer_share": DOLLAR_BUYER_SHARE,
+            "notes": (
+                "the other truth files (orders.parquet net_revenue, person_parameters spend) are in the"
+                " reporting currency: an order's raw amounts are its EUR amounts divided by the rate and"
+                " rounded to cents"
+            ),
         }
     return payload

@@ -357,6 +357,20 @@ def test_shapes_are_deterministic(shapes_root: Path, tmp_path: Path) -> None:
         assert file_hashes(tmp_path / shape) == file_hashes(shapes_root / shape), shape
 
 
+@pytest.mark.slow
+def test_shapes_do_not_depend_on_chunks_or_workers(tmp_path: Path) -> None:
+    """Several chunks on two worker processes give the files of one worker (experiment, multi_currency)."""
+    for shape in ("experiment", "multi_currency"):
+        runs = {workers: tmp_path / f"{shape}-{workers}" for workers in (1, 2)}
+        for workers, out in runs.items():
+            generate(
+                GeneratorConfig(
+                    customers=2_500, seed=4, out=out, shape=shape, chunk_size=1_000, workers=workers
+                )
+            )
+        assert file_hashes(runs[1]) == file_hashes(runs[2]), shape
+
+
 def test_command_line_and_csv(tmp_path: Path) -> None:
     out = tmp_path / "cli"
     args = ["--customers", "300", "--seed", "2", "--out", str(out), "--quiet", "--format", "csv"]
