@@ -65,10 +65,11 @@ def external_experiment(world: World, effects: pa.Table) -> dict:
         if r["level"] == "campaign" and r["campaign_id"] == EXTERNAL_CAMPAIGN_ID
     ]
     arms = {r["treatment_code"]: {k: _rounded(r[k]) for k in ARM_FIGURES} for r in rows}
+    enabled = world.config.effects
     for arm in EXTERNAL_ARMS:
         if arm.treatment_code in arms:
-            arms[arm.treatment_code]["planted_purchase_probability"] = arm.effect.purchase
-            arms[arm.treatment_code]["planted_spend_change"] = arm.effect.spend
+            arms[arm.treatment_code]["planted_purchase_probability"] = arm.effect.purchase if enabled else 0.0
+            arms[arm.treatment_code]["planted_spend_change"] = arm.effect.spend if enabled else 0.0
     assigned = pa.scalar(external_assigned_at(world) * 1_000_000, pa.timestamp("us", tz="UTC")).as_py()
     return {
         "campaign_id": EXTERNAL_CAMPAIGN_ID,
