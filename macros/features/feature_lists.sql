@@ -42,7 +42,8 @@
     {%- set configured = var(var_name, none) -%}
     {#- A list set by hand needs no vocabulary (unit tests set them this way). -#}
     {%- if configured is not none -%}
-        {{ return(configured | list) }}
+        {#- A list given as text (an env var, sqlfluff's lint context) is read as YAML. -#}
+        {{ return((fromyaml(configured) if configured is string else configured) | list) }}
     {%- endif -%}
     {%- set relation = ref('int_features__vocabulary') -%}
     {%- if not execute -%}

@@ -11,6 +11,12 @@
     {%- if not execute -%}
         {{ return(configured) }}
     {%- endif -%}
+    {#- Compiling without a build (lint, docs on an empty warehouse): nothing to inspect yet. -#}
+    {%- for relation in [orders_relation, rates_relation] -%}
+        {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
+            {{ return(configured) }}
+        {%- endif -%}
+    {%- endfor -%}
     {%- set currencies = run_query(
         "select distinct currency from " ~ orders_relation ~ " where currency is not null order by currency"
     ).columns[0].values() | list -%}
@@ -55,9 +61,15 @@
 {#- An amount in the reporting currency: untouched at rate 1, otherwise
     converted and kept in the warehouse's numeric type. -#}
 {% macro to_reporting_currency(amount, exchange_rate) -%}
+    {{ scaled_amount(amount, exchange_rate) }}
+{%- endmacro %}
+
+
+{#- amount x factor in the warehouse's numeric type; exact (untouched) when the factor is 1. -#}
+{% macro scaled_amount(amount, factor) -%}
     case
-        when {{ exchange_rate }} = 1 then {{ amount }}
-        else cast({{ amount }} * {{ exchange_rate }} as {{ dbt.type_numeric() }})
+        when {{ factor }} = 1 then {{ amount }}
+        else cast({{ amount }} * {{ factor }} as {{ dbt.type_numeric() }})
     end
 {%- endmacro %}
 

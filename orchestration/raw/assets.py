@@ -21,6 +21,7 @@ class SampleDataConfig(Config):
     customers: int = 10_000
     seed: int = 7
     faults: bool = True
+    shape: str = "full"  # which company: full, orders_only, experiment, multi_currency
 
 
 RAW_SPECS = [
@@ -38,7 +39,11 @@ def sample_data(context: AssetExecutionContext, config: SampleDataConfig) -> Ite
     """Generate every raw table of the contract, with planted truth under _truth/."""
     summary = generate(
         GeneratorConfig(
-            customers=config.customers, seed=config.seed, out=raw_data_path(), faults=config.faults
+            customers=config.customers,
+            seed=config.seed,
+            out=raw_data_path(),
+            faults=config.faults,
+            shape=config.shape,
         )
     )
     context.log.info(f"generated {sum(summary.rows.values()):,} raw rows in {summary.elapsed_seconds}s")

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import integrate, stats
 
-from orchestration.contract import RAW_TABLES, raw_table
+from orchestration.contract import raw_table
 from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.sample_data.cli import build_parser, main
 from orchestration.sample_data.config import RCT_CAMPAIGNS, SEGMENTS, BgNbdParams, GammaGammaParams
@@ -24,6 +24,10 @@ from orchestration.sample_data.faults import (
     PLANS,
     STRING_COLUMNS_UNDER_FAULTS,
 )
+from orchestration.sample_data.shapes import SHAPES
+
+# The full shape writes every contract table but the optional shop.exchange_rates.
+RAW_TABLES = SHAPES["full"].raw_tables
 
 ARROW = {
     "string": pa.string(),

@@ -74,7 +74,7 @@ final as (
         vocabulary,
         vocabulary_value,
         weight,
-        row_number() over (partition by vocabulary order by weight desc, vocabulary_value) as value_rank
+        row_number() over (partition by vocabulary order by weight desc, vocabulary_value asc) as value_rank
     from occurrences
 )
 

@@ -5,6 +5,7 @@
   without a currency is taken to be in the reporting currency and flagged.
 -#}
 {%- set reporting = reporting_currency(ref('stg_shop__orders'), ref('int_finance__exchange_rates')) -%}
+{%- set reporting_literal = "'" ~ reporting ~ "'" if reporting else 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
 with
 
 orders as (
@@ -19,11 +20,11 @@ final as (
     select
         orders.order_id,
         orders.order_date,
-        coalesce(orders.currency, {{ "'" ~ reporting ~ "'" if reporting else 'null' }}) as currency,
+        coalesce(orders.currency, {{ reporting_literal }}) as currency,
         orders.currency is null as is_currency_assumed,
-        {{ "'" ~ reporting ~ "'" if reporting else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as reporting_currency,
+        {{ reporting_literal }} as reporting_currency,
         case
-            when orders.currency is null {{ "or orders.currency = '" ~ reporting ~ "'" if reporting }}
+            when orders.currency is null or orders.currency = {{ reporting_literal }}
                 then cast(1 as {{ type_double() }})
             else rates.rate
         end as exchange_rate

@@ -59,10 +59,10 @@ final as (
         converted.net_amount,
         case
             when converted.unit_cost is not null then converted.quantity * converted.unit_cost
-            else cast(
-                converted.net_amount * (1 - coalesce(category_rates.margin_rate, any_rates.margin_rate))
-                as {{ dbt.type_numeric() }}
-            )
+            else {{ scaled_amount(
+                'converted.net_amount',
+                '(1 - coalesce(category_rates.margin_rate, any_rates.margin_rate))'
+            ) }}
         end as cost_amount,
         case
             when converted.unit_cost is not null then 'unit_cost'
