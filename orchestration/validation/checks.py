@@ -52,8 +52,9 @@ def _failures_markdown(result: TableResult) -> str:
     failed = result.critical_failures + result.warnings
     if not failed:
         return "none"
-    lines = ["| frame | expectation | severity | observed |", "| --- | --- | --- | --- |"]
-    lines += [f"| {o.frame} | `{o.expectation}` | {o.severity} | {o.observed} |" for o in failed]
+    # The check name is what thresholds.yml policy.blocking / policy.off take.
+    lines = ["| check | expectation | severity | observed |", "| --- | --- | --- | --- |"]
+    lines += [f"| `{o.check}` | `{o.expectation}` | {o.severity} | {o.observed} |" for o in failed]
     return "\n".join(lines)
 
 
@@ -66,7 +67,9 @@ def to_check_result(result: TableResult, data_docs: str) -> AssetCheckResult:
         "expectations_failed": len(result.critical_failures),
         "warnings": len(result.warnings),
         "failed_expectations": MetadataValue.md(_failures_markdown(result)),
-        "observed": MetadataValue.json({f"{o.frame}: {o.expectation}": o.observed for o in result.outcomes}),
+        "observed": MetadataValue.json(
+            {f"{o.check or o.frame}: {o.expectation}": o.observed for o in result.outcomes}
+        ),
         "data_docs": MetadataValue.path(data_docs),
     }
     if result.row_count is not None:

@@ -64,6 +64,8 @@ class Outcome:
     success: bool
     severity: str
     observed: str
+    # The check's name in the policy (`<table>:<frame>.<column>`): what policy.blocking/off take.
+    check: str = ""
 
 
 @dataclass
@@ -228,6 +230,11 @@ def _describe(config: Any) -> str:
     return f"{config.type}({': '.join(parts)})"
 
 
+def _check_name(table: str, frame: str, config: Any) -> str:
+    """The policy's name of a validated expectation (policy.check_name, from its configuration)."""
+    return f"{table}:{frame}.{config.kwargs.get('column') or config.type}"
+
+
 def _severity(config: Any) -> str:
     severity = getattr(config, "severity", None)
     value = getattr(severity, "value", severity)
@@ -389,7 +396,10 @@ class Validator:
                 severity = CRITICAL
                 if frame.kind == SHAPE:
                     severity = self.policy.severity(f"{suite.table}:{frame.name}.read frame", WARNING)
-                result.outcomes.append(Outcome(frame.name, "read frame", False, severity, f"error: {error}"))
+                check = f"{suite.table}:{frame.name}.read frame"
+                result.outcomes.append(
+                    Outcome(frame.name, "read frame", False, severity, f"error: {error}", check)
+                )
                 continue
             if frame.name == "volume":
                 result.row_count = int(data["row_count"].iloc[0])
@@ -452,6 +462,7 @@ class Validator:
                     bool(verdict.success),
                     _severity(config),
                     _observed(verdict, data),
+                    _check_name(suite.table, frame, config),
                 )
             )
 
@@ -485,7 +496,12 @@ class Validator:
             )
             result.outcomes.append(
                 Outcome(
-                    f"{name}_drift", _describe(config), bool(verdict.success), _severity(config), observed
+                    f"{name}_drift",
+                    _describe(config),
+                    bool(verdict.success),
+                    _severity(config),
+                    observed,
+                    _check_name(suite.table, f"{name}_drift", config),
                 )
             )
 

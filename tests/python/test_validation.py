@@ -428,8 +428,14 @@ def test_thresholds_file_makes_a_warning_blocking(tmp_path: Path, monkeypatch: p
         print(f"\n{name}: {result.status}: {result.message}")
         return result
 
-    assert run("default").status == WARNED  # 40 % quarantined, ceiling 25 %
-    thresholds["policy"]["blocking"] = ["staging.stg_shop__orders:quarantine.quarantine_rate"]
+    default = run("default")
+    assert default.status == WARNED  # 40 % quarantined, ceiling 25 %
+    # Every outcome carries the name the policy takes (shown in the Dagster check's metadata).
+    assert [o.check for o in default.warnings] == ["staging.stg_shop__orders:quarantine.quarantine_rate"]
+    assert "`staging.stg_shop__orders:quarantine.quarantine_rate`" in str(
+        to_check_result(default, "data_docs/index.html").metadata["failed_expectations"]
+    )
+    thresholds["policy"]["blocking"] = [default.warnings[0].check]
     blocked = run("blocking")
     assert blocked.status == FAILED
     assert [o.frame for o in blocked.critical_failures] == ["quarantine"]
