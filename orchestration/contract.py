@@ -259,7 +259,12 @@ RAW_TABLES: tuple[RawTable, ...] = (
             _c("assignment_id", "string", "Assignment id."),
             _c("customer_id", "string", "Shop account id."),
             _c("campaign_id", "string", "Campaign id."),
-            _c("treatment_code", "string", "Treatment code tested."),
+            _c(
+                "treatment_code",
+                "string",
+                "Treatment code tested (the arm); empty on a control row: the shared control of every arm"
+                " of its campaign.",
+            ),
             _c("group", "string", "treatment or control."),
             _c("assigned_at", "timestamp", f"When the customer was randomized; {TS_NOTE}."),
         ),

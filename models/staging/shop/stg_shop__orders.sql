@@ -6,7 +6,19 @@ base as (
 ),
 
 channel_groups as (
-    select * from {{ ref('sales_channel_groups') }}
+    select
+        lower(raw_channel) as raw_channel,
+        channel_group
+    from {{ ref('sales_channel_groups') }}
+),
+
+-- Any channel the shop records is kept: the seed groups known names, others stay as written.
+grouped as (
+    select
+        base.*,
+        coalesce(channel_groups.channel_group, base.channel, 'unknown') as channel_group
+    from base
+    left join channel_groups on base.channel = channel_groups.raw_channel
 ),
 
 final as (
@@ -20,16 +32,14 @@ final as (
                 then {{ sha256(normalize_email('raw_email')) }}
         end as email_sha256,
         raw_customer_id is null as is_guest_checkout,
-        -- Any channel the shop records is kept: the seed groups known names, others stay as written.
-        coalesce(channel_groups.channel_group, base.channel, 'unknown') as channel,
-        base.raw_channel as source_channel,
+        channel_group as channel,
+        raw_channel as source_channel,
         raw_store_id as store_id,
         ordered_at,
         cast(ordered_at as date) as order_date,
         upper(raw_currency) as currency,
         status
-    from base
-    left join channel_groups on base.channel = lower(channel_groups.raw_channel)
+    from grouped
 )
 
 select * from final
