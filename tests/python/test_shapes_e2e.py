@@ -213,3 +213,66 @@ def test_experiment_shop_keeps_its_own_vocabulary(experiment: ShapeBuild) -> Non
         "select count(*) from staging.stg_audit__quarantine where quarantine_detail = 'channel'"
     )[0]
     assert refused == 0
+
+
+def test_experiment_arms_are_measured_against_their_shared_control(experiment: ShapeBuild) -> None:
+    """Each arm of the outside experiment against the one shared control group: the observed
+    rates equal the generator's (the same customers, counted once per arm), the planted effect
+    lies in the interval, the zero-effect arm is not called significant, and arms outside the
+    activation catalog get no ROI, with the reason."""
+    planted = experiment.truth["external_experiment"]
+    campaign = planted["campaign_id"]
+    rows = experiment.rows(
+        "select treatment_code, n_treated, n_control, n_control_shared, conversion_rate_treated, "
+        "conversion_rate_control, conversion_rate_uplift_lower, conversion_rate_uplift_upper, "
+        "conversion_rate_is_significant, roi, roi_null_reason from measurement.treatment_effects "
+        f"where campaign_id = '{campaign}' and dimension = 'overall'"
+    )
+    measured = {row[0]: row[1:] for row in rows}
+    print()
+    assert set(measured) == set(planted["arms"])
+    for arm, truth in planted["arms"].items():
+        n_t, n_c, n_shared, treated, control, lower, upper, significant, roi, roi_reason = measured[arm]
+        print(
+            f"{arm}: n {n_t}/{n_c} (shared {n_shared}); conversion {treated:.4f} vs {control:.4f} "
+            f"(truth {truth['observed_conversion_treatment']:.4f} vs {truth['observed_conversion_control']:.4f}); "
+            f"uplift [{lower:.3f}, {upper:.3f}] planted {truth['true_effect_purchase_probability']:.3f}; "
+            f"significant {significant}; roi {roi} ({roi_reason})"
+        )
+        assert (n_t, n_c) == (truth["n_treatment"], truth["n_control"])
+        assert n_shared == planted["n_control"]
+        assert treated == pytest.approx(truth["observed_conversion_treatment"], abs=1e-6)
+        assert control == pytest.approx(truth["observed_conversion_control"], abs=1e-6)
+        assert lower <= truth["true_effect_purchase_probability"] <= upper
+        if truth["true_effect_purchase_probability"] == 0:
+            assert not significant
+        assert roi is None and "catalog" in roi_reason
+
+
+def test_multi_currency_without_rates_fails_naming_the_currencies(
+    tmp_path: Path, multi_currency: ShapeBuild
+) -> None:
+    """The same orders without their exchange rates: the build stops and names what is missing
+    rather than summing pounds, dollars and euros."""
+    import shutil
+
+    from orchestration.dbt_cli import DbtWorkspace, run_dbt
+
+    raw = tmp_path / "raw"
+    shutil.copytree(multi_currency.raw, raw)
+    shutil.rmtree(raw / "shop" / "exchange_rates")
+    workspace = DbtWorkspace(raw, tmp_path / "no_rates.duckdb", tmp_path / "dbt")
+    result = run_dbt(["run", "--select", "+int_finance__order_amounts"], workspace)
+    message = next(line for line in result.stdout.splitlines() if "currencies" in line)
+    print(message.strip())
+    assert result.returncode != 0
+    foreign = sorted(set(multi_currency.truth["currencies"]) - {multi_currency.truth["reporting_currency"]})
+    assert all(currency in message for currency in foreign)
+    # Naming the reporting currency does not help: the rates are still missing.
+    reporting = multi_currency.truth["reporting_currency"]
+    result = run_dbt(
+        ["run", "--select", "int_finance__order_amounts", "--vars", f"{{reporting_currency: {reporting}}}"],
+        workspace,
+    )
+    assert result.returncode != 0
+    assert f"No exchange rate into {reporting} for currencies: {', '.join(foreign)}" in result.stdout
