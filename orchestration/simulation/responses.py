@@ -34,12 +34,12 @@ from orchestration.sample_data.baskets import build_baskets
 from orchestration.sample_data.config import (
     CHANNELS,
     CLICK_RATE,
-    COUNTRIES,
     DELIVERY_RATE,
     OPEN_RATE,
     STORES_PER_COUNTRY,
 )
 from orchestration.sample_data.effects import Deliveries, draw_responses
+from orchestration.sample_data.orders import SHOP_CURRENCY
 from orchestration.simulation.config import SIMULATION_STREAM, SimulationConfig, effect_index, effect_model
 from orchestration.simulation.orderbook import ORDERS_DIR, OrderBook, epoch_seconds, write_atomic
 from orchestration.simulation.population import Population
@@ -187,7 +187,8 @@ class Responder:
                 "channel": [CHANNELS[c] for c in channel],
                 "store_id": [f"S{s + 1:02d}" if st else None for s, st in zip(store, is_store, strict=True)],
                 "ordered_at": pd.to_datetime(buys.purchase_at.to_numpy(), unit="s", utc=True),
-                "currency": [COUNTRIES[c].currency for c in country],
+                # The world's prices are in one shop currency (sample_data.orders.SHOP_CURRENCY).
+                "currency": [SHOP_CURRENCY] * n,
                 "status": ["completed"] * n,
             },
             schema=self.schemas["shop/orders"],

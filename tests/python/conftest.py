@@ -6,7 +6,9 @@ between tests is safe) into pytest's temporary directory.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +72,46 @@ def full_build(tmp_path_factory: pytest.TempPathFactory):
     result = run_dbt(["build"], workspace)
     assert result.returncode == 0, result.stdout[-6000:]
     return workspace
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """One headless run of the Dagster `demo` job and where it wrote."""
+
+    root: Path
+    raw: Path
+    warehouse: Path
+    exports: Path
+    result: Any
+    report: Any
+    summary: str
+
+
+@pytest.fixture(scope="session")
+def experiment_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The whole asset graph run once through Dagster (`make demo SHAPE=experiment`): sample data
+    of the experiment shape (a music shop's vocabulary, phone and telesales orders, an outside
+    multi-arm experiment with a shared control group), every dbt layer, every check, the syncs.
+
+    Shared by the Dagster test and the shape tests: a Dagster run pays for six dbt invocations,
+    whatever the data size, so the suite makes as few as it can. 900 customers give each arm of
+    the outside experiment the measurement's minimum group size. No faults: the experiment's
+    observed rates are compared exactly with the generator's.
+    """
+    from dagster import DagsterInstance
+
+    from orchestration.demo import run_demo
+    from orchestration.summary import default_locations, summarize
+
+    root = tmp_path_factory.mktemp("experiment_demo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CIW_RAW_DATA_PATH", str(root / "raw"))
+        patch.setenv("CIW_DUCKDB_PATH", str(root / "warehouse.duckdb"))
+        patch.delenv("CIW_VALIDATION_PATH", raising=False)
+        patch.setenv("CIW_SYNC_EXPORTS_PATH", str(root / "exports"))
+        result, report = run_demo(
+            customers=900, seed=13, faults=False, instance=DagsterInstance.ephemeral(), shape="experiment"
+        )
+        locations = default_locations()
+        summary = summarize(locations.warehouse, locations.raw, run=report, locations=locations)
+    return DemoRun(root, root / "raw", root / "warehouse.duckdb", root / "exports", result, report, summary)

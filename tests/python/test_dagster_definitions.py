@@ -29,9 +29,7 @@ from dagster import (
 from orchestration.dbt.assets import warehouse_dbt_assets
 from orchestration.dbt.project import warehouse_project
 from orchestration.definitions import daily_warehouse_build, defs, gx_checks, raw_files_sensor
-from orchestration.demo import run_demo
 from orchestration.sample_data import GeneratorConfig, generate
-from orchestration.summary import default_locations, summarize
 from orchestration.syncs.assets import sync_assets
 from orchestration.validation.checks import CHECK_NAME
 from orchestration.validation.settings import DEFAULT_THRESHOLDS
@@ -76,16 +74,10 @@ def test_each_layer_is_one_dbt_step_followed_by_its_blocking_gx_checks() -> None
 
 
 @pytest.mark.slow
-def test_demo_job_materialises_every_layer_with_all_checks_passing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CIW_RAW_DATA_PATH", str(tmp_path / "raw"))
-    monkeypatch.setenv("CIW_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.delenv("CIW_VALIDATION_PATH", raising=False)
-    monkeypatch.setenv("CIW_SYNC_EXPORTS_PATH", str(tmp_path / "exports"))
-    result, report = run_demo(customers=200, seed=3, faults=True, instance=DagsterInstance.ephemeral())
-    locations = default_locations()
-    print("\n" + summarize(locations.warehouse, locations.raw, run=report, locations=locations))
+def test_demo_job_materialises_every_layer_with_all_checks_passing(experiment_demo) -> None:
+    """`make demo SHAPE=experiment`, headless (the shared session run of conftest.py)."""
+    result, report, tmp_path = experiment_demo.result, experiment_demo.report, experiment_demo.root
+    print("\n" + experiment_demo.summary)
     assert result.success
     materialised = {event.asset_key for event in result.get_asset_materialization_events()}
     assert AssetKey(["customer_360", "customer_360"]) in materialised

@@ -4,8 +4,8 @@ planted truth (_truth/shape.json): revenue split by identified and anonymous buy
 share of identified customers, currencies converted into the reporting currency, the outside
 experiment's arms against their shared control, the shop's own vocabulary as columns.
 
-One build per shape, shared by its tests (module-scoped fixtures); each test prints the figures
-it compares.
+One build per shape, shared by its tests (module-scoped fixtures; the experiment shape is the
+session's demo run, conftest.experiment_demo); each test prints the figures it compares.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from orchestration.sample_data import GeneratorConfig, generate
 pytestmark = pytest.mark.slow
 
 # Small enough to keep the suite short, large enough for the checks below.
-SHAPE_CUSTOMERS = {"orders_only": 1500, "multi_currency": 600, "experiment": 1500}
+SHAPE_CUSTOMERS = {"orders_only": 1500, "multi_currency": 600}
 GENERATOR_CATEGORIES = ("fashion", "beauty", "home", "electronics", "sports", "kids", "grocery", "books")
 
 
@@ -90,8 +90,22 @@ def multi_currency(tmp_path_factory: pytest.TempPathFactory) -> ShapeBuild:
 
 
 @pytest.fixture(scope="module")
-def experiment(tmp_path_factory: pytest.TempPathFactory) -> ShapeBuild:
-    return _build_shape("experiment", tmp_path_factory.mktemp("experiment"))
+def experiment(experiment_demo) -> ShapeBuild:
+    """The experiment shape comes from the session's demo run (sample data and warehouse in one job)."""
+    failed = tuple(
+        e.asset_check_key.to_user_string()
+        for e in experiment_demo.result.get_asset_check_evaluations()
+        if not e.passed and e.severity == AssetCheckSeverity.ERROR
+    )
+    truth = json.loads((experiment_demo.raw / "_truth" / "shape.json").read_text())
+    return ShapeBuild(
+        "experiment",
+        experiment_demo.raw,
+        experiment_demo.warehouse,
+        truth,
+        experiment_demo.result.success,
+        failed,
+    )
 
 
 def _assert_green(build: ShapeBuild) -> None:
@@ -262,7 +276,7 @@ def test_multi_currency_without_rates_fails_naming_the_currencies(
     shutil.copytree(multi_currency.raw, raw)
     shutil.rmtree(raw / "shop" / "exchange_rates")
     workspace = DbtWorkspace(raw, tmp_path / "no_rates.duckdb", tmp_path / "dbt")
-    result = run_dbt(["run", "--select", "+int_finance__order_amounts"], workspace)
+    result = run_dbt(["build", "--select", "+int_finance__order_amounts"], workspace)
     message = next(line for line in result.stdout.splitlines() if "currencies" in line)
     print(message.strip())
     assert result.returncode != 0
@@ -271,7 +285,7 @@ def test_multi_currency_without_rates_fails_naming_the_currencies(
     # Naming the reporting currency does not help: the rates are still missing.
     reporting = multi_currency.truth["reporting_currency"]
     result = run_dbt(
-        ["run", "--select", "int_finance__order_amounts", "--vars", f"{{reporting_currency: {reporting}}}"],
+        ["build", "--select", "int_finance__order_amounts", "--vars", f"{{reporting_currency: {reporting}}}"],
         workspace,
     )
     assert result.returncode != 0

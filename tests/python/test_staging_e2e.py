@@ -267,49 +267,54 @@ def test_a_build_without_accounts_or_orders_fails_naming_them(tmp_path: Path) ->
     assert "neither shop.customers nor shop.orders" in result.stdout
 
 
-def test_ids_typed_differently_across_files_are_read_as_text_and_flagged(
-    clean_build: DbtWorkspace, tmp_path: Path
-) -> None:
-    """One orders file with customer_id as text, a late one with it as an integer: no value is
-    cast to a number (text ids keep their leading zeros) and the raw schema flags the conflict."""
-    raw = tmp_path / "raw"
+@pytest.fixture(scope="module")
+def misread_build(clean_build: DbtWorkspace, tmp_path_factory: pytest.TempPathFactory) -> DbtWorkspace:
+    """Clean raw data with two exports that a careless reader would misread, built once:
+    a late orders file whose customer_id is typed as an integer (the other files hold text),
+    and five order lines with a fractional quantity."""
+    root = tmp_path_factory.mktemp("misread")
+    raw = root / "raw"
     shutil.copytree(clean_build.raw_path, raw)
     orders_file = sorted((raw / "shop" / "orders").glob("*.parquet"))[0]
-    table = pq.read_table(orders_file)
-    late = table.slice(0, 1).to_pandas()
+    late = pq.read_table(orders_file).slice(0, 1).to_pandas()
     late["order_id"] = "LATE-TYPED-1"
     late["customer_id"] = 42
     pq.write_table(
         pa.Table.from_pandas(late, preserve_index=False), raw / "shop" / "orders" / "part-late-typed.parquet"
     )
-    workspace = DbtWorkspace(raw, tmp_path / "typed.duckdb", tmp_path / "dbt")
-    _build(workspace)
-    flagged = _query(
-        workspace,
-        "select distinct column_name, physical_type from staging.stg_audit__raw_schema "
-        "where table_name = 'orders' and has_type_conflict",
-    )
-    print(flagged)
-    assert set(flagged.column_name) == {"customer_id"}
-    raw_ids = _query(workspace, "select order_id, raw_customer_id from staging.base_shop__orders")
-    raw_ids = raw_ids.set_index("order_id").raw_customer_id
-    assert raw_ids["LATE-TYPED-1"] == "42"
-    text_ids = table.to_pandas().set_index("order_id").customer_id.dropna()
-    assert (raw_ids.reindex(text_ids.index) == text_ids).all()
-
-
-def test_fractional_quantities_are_refused_not_rounded(clean_build: DbtWorkspace, tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    shutil.copytree(clean_build.raw_path, raw)
     lines_file = sorted((raw / "shop" / "order_lines").glob("*.parquet"))[0]
     lines = pq.read_table(lines_file).to_pandas()
     lines["quantity"] = lines["quantity"].astype(str)
     lines.loc[lines.index[:5], "quantity"] = "1.5"
     pq.write_table(pa.Table.from_pandas(lines, preserve_index=False), lines_file)
-    workspace = DbtWorkspace(raw, tmp_path / "fractional.duckdb", tmp_path / "dbt")
+    workspace = DbtWorkspace(raw, root / "warehouse.duckdb", root / "dbt")
     _build(workspace)
+    return workspace
+
+
+def test_ids_typed_differently_across_files_are_read_as_text_and_flagged(
+    clean_build: DbtWorkspace, misread_build: DbtWorkspace
+) -> None:
+    """No value is cast to a number (text ids keep their form) and the raw schema flags the
+    column whose physical type differs between files."""
+    flagged = _query(
+        misread_build,
+        "select distinct column_name, physical_type from staging.stg_audit__raw_schema "
+        "where table_name = 'orders' and has_type_conflict",
+    )
+    print(flagged)
+    assert set(flagged.column_name) == {"customer_id"}
+    raw_ids = _query(misread_build, "select order_id, raw_customer_id from staging.base_shop__orders")
+    raw_ids = raw_ids.set_index("order_id").raw_customer_id
+    assert raw_ids["LATE-TYPED-1"] == "42"
+    orders_file = sorted((clean_build.raw_path / "shop" / "orders").glob("*.parquet"))[0]
+    text_ids = pq.read_table(orders_file).to_pandas().set_index("order_id").customer_id.dropna()
+    assert (raw_ids.reindex(text_ids.index) == text_ids).all()
+
+
+def test_fractional_quantities_are_refused_not_rounded(misread_build: DbtWorkspace) -> None:
     refused = _query(
-        workspace,
+        misread_build,
         "select count(*) as n from staging.stg_audit__quarantine "
         "where table_name = 'order_lines' and quarantine_reason = 'unparseable_value' "
         "and quarantine_detail = 'quantity'",
