@@ -156,7 +156,8 @@ RAW_TABLES: tuple[RawTable, ...] = (
             _c(
                 "event_name",
                 "string",
-                "page_view, product_view, search, add_to_cart, checkout_started, purchase or login.",
+                "Event name as the tracker records it; seeds/web_event_types.csv maps it to page_view,"
+                " product_view, search, add_to_cart, checkout_started, purchase or login.",
             ),
             _c("occurred_at", "timestamp", f"When the event happened; {TS_NOTE}."),
             _c("page_url", "string", "Page URL."),

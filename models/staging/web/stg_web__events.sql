@@ -5,13 +5,31 @@ base as (
     where quarantine_reason is null
 ),
 
+event_types as (
+    select
+        lower(raw_event_name) as raw_event_name,
+        event_type
+    from {{ ref('web_event_types') }}
+),
+
+-- Trackers name events their own way (GA4 view_item, Segment "Product Viewed"): the seed maps
+-- them to the types the rules read; a name it does not list is kept as written, lowercased.
+typed as (
+    select
+        base.*,
+        coalesce(event_types.event_type, lower(base.raw_event_name)) as event_type
+    from base
+    left join event_types on lower(base.raw_event_name) = event_types.raw_event_name
+),
+
 final as (
     select
         event_id,
         raw_anonymous_id as anonymous_id,
         raw_user_id as user_id,
         raw_user_id is not null as is_logged_in,
-        lower(raw_event_name) as event_name,
+        event_type as event_name,
+        raw_event_name as source_event_name,
         occurred_at,
         cast(occurred_at as date) as event_date,
         raw_page_url as page_url,
@@ -31,7 +49,7 @@ final as (
         raw_browser as browser,
         upper(raw_country) as country_code,
         raw_timezone as timezone
-    from base
+    from typed
 )
 
 select * from final
