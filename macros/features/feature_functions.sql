@@ -34,3 +34,16 @@
 {% macro as_of_window_start(days) -%}
     {{ dbt.dateadd('day', -1 * days, as_of_upper_bound()) }}
 {%- endmacro %}
+
+
+{#- A count from an optional source: 0 for a person without such activity when the
+    source was provided, null when it was not (a shop without web tracking knows
+    nothing of its customers' sessions; zero would claim they had none). -#}
+{% macro count_if_provided(expression, raw_table) -%}
+    {%- set parts = raw_table.split('.') -%}
+    {%- if raw_table_is_provided(parts[0], parts[1]) -%}
+        coalesce({{ expression }}, 0)
+    {%- else -%}
+        {{ expression }}
+    {%- endif -%}
+{%- endmacro %}

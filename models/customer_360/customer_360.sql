@@ -1,8 +1,10 @@
 {#-
-  One row per known customer (a person with an account, an email, a member id
-  or a guest order: not an anonymous-only visitor) as of the as-of date, with
+  One row per known customer (a person with an account, an email or a member
+  id: not an anonymous-only visitor, nor an anonymous purchase) as of the as-of date, with
   every feature family side by side. No names, emails or phones: only
-  customer_key ties a row back to a person.
+  customer_key ties a row back to a person. A count is 0 for a person without
+  such activity, and null when its raw source was not provided
+  (count_if_provided): no web tracking means sessions are unknown, not zero.
 -#}
 {%- set consent_channels = feature_consent_channels() -%}
 {%- set channels = feature_sales_channels() -%}
@@ -95,10 +97,10 @@ final as (
         -- digital behaviour
         digital_behaviour.last_visit_at,
         digital_behaviour.days_since_last_visit,
-        coalesce(digital_behaviour.sessions_count, 0) as sessions_count,
+        {{ count_if_provided('digital_behaviour.sessions_count', 'web.events') }} as sessions_count,
         {%- for days in windows %}
             {%- for measure in ['sessions', 'product_views', 'searches', 'cart_adds', 'cart_abandons'] %}
-                coalesce(digital_behaviour.{{ measure }}_{{ days }}d, 0) as {{ measure }}_{{ days }}d,
+                {{ count_if_provided('digital_behaviour.' ~ measure ~ '_' ~ days ~ 'd', 'web.events') }} as {{ measure }}_{{ days }}d,
             {%- endfor %}
         {%- endfor %}
 
@@ -126,17 +128,17 @@ final as (
         referral.last_touch_utm_campaign,
 
         -- offline and feedback
-        coalesce(offline_feedback.service_cases_count, 0) as service_cases_count,
-        coalesce(offline_feedback.open_service_cases_count, 0) as open_service_cases_count,
+        {{ count_if_provided('offline_feedback.service_cases_count', 'crm.service_cases') }} as service_cases_count,
+        {{ count_if_provided('offline_feedback.open_service_cases_count', 'crm.service_cases') }} as open_service_cases_count,
         offline_feedback.last_service_case_at,
         offline_feedback.last_service_reason,
         offline_feedback.latest_nps_score,
         offline_feedback.latest_nps_category,
         offline_feedback.latest_nps_answered_at,
-        coalesce(offline_feedback.messages_sent_count, 0) as messages_sent_count,
-        coalesce(offline_feedback.messages_opened_count, 0) as messages_opened_count,
-        coalesce(offline_feedback.messages_clicked_count, 0) as messages_clicked_count,
-        coalesce(offline_feedback.messages_unsubscribed_count, 0) as messages_unsubscribed_count
+        {{ count_if_provided('offline_feedback.messages_sent_count', 'marketing.communications') }} as messages_sent_count,
+        {{ count_if_provided('offline_feedback.messages_opened_count', 'marketing.communications') }} as messages_opened_count,
+        {{ count_if_provided('offline_feedback.messages_clicked_count', 'marketing.communications') }} as messages_clicked_count,
+        {{ count_if_provided('offline_feedback.messages_unsubscribed_count', 'marketing.communications') }} as messages_unsubscribed_count
     from known_customers
     left join profile on known_customers.customer_key = profile.customer_key
     left join transactions on known_customers.customer_key = transactions.customer_key

@@ -129,6 +129,12 @@ def test_orders_only_builds_green_with_only_its_tables(orders_only: ShapeBuild) 
     }
     assert not [c for c in columns if c.startswith("has_") and c.endswith("_consent")]
     assert not [c for c in columns if c.startswith("category_share_") and c != "category_share_other"]
+    (customers, sessions, messages, cases) = orders_only.rows(
+        "select count(*), count(sessions_count), count(messages_sent_count), count(service_cases_count) "
+        "from customer_360.customer_360"
+    )[0]
+    print(f"{customers} customers; known sessions {sessions}, messages {messages}, service cases {cases}")
+    assert customers > 0 and (sessions, messages, cases) == (0, 0, 0)
 
 
 def test_orders_only_counts_anonymous_purchases_as_revenue_not_customers(orders_only: ShapeBuild) -> None:
