@@ -100,7 +100,8 @@ final as (
         {{ count_if_provided('digital_behaviour.sessions_count', 'web.events') }} as sessions_count,
         {%- for days in windows %}
             {%- for measure in ['sessions', 'product_views', 'searches', 'cart_adds', 'cart_abandons'] %}
-                {{ count_if_provided('digital_behaviour.' ~ measure ~ '_' ~ days ~ 'd', 'web.events') }} as {{ measure }}_{{ days }}d,
+                {{ count_if_provided('digital_behaviour.' ~ measure ~ '_' ~ days ~ 'd', 'web.events') }}
+                    as {{ measure }}_{{ days }}d,
             {%- endfor %}
         {%- endfor %}
 
@@ -128,17 +129,23 @@ final as (
         referral.last_touch_utm_campaign,
 
         -- offline and feedback
-        {{ count_if_provided('offline_feedback.service_cases_count', 'crm.service_cases') }} as service_cases_count,
-        {{ count_if_provided('offline_feedback.open_service_cases_count', 'crm.service_cases') }} as open_service_cases_count,
+        {{ count_if_provided('offline_feedback.service_cases_count', 'crm.service_cases') }}
+            as service_cases_count,
+        {{ count_if_provided('offline_feedback.open_service_cases_count', 'crm.service_cases') }}
+            as open_service_cases_count,
         offline_feedback.last_service_case_at,
         offline_feedback.last_service_reason,
         offline_feedback.latest_nps_score,
         offline_feedback.latest_nps_category,
         offline_feedback.latest_nps_answered_at,
-        {{ count_if_provided('offline_feedback.messages_sent_count', 'marketing.communications') }} as messages_sent_count,
-        {{ count_if_provided('offline_feedback.messages_opened_count', 'marketing.communications') }} as messages_opened_count,
-        {{ count_if_provided('offline_feedback.messages_clicked_count', 'marketing.communications') }} as messages_clicked_count,
-        {{ count_if_provided('offline_feedback.messages_unsubscribed_count', 'marketing.communications') }} as messages_unsubscribed_count
+        {{ count_if_provided('offline_feedback.messages_sent_count', 'marketing.communications') }}
+            as messages_sent_count,
+        {{ count_if_provided('offline_feedback.messages_opened_count', 'marketing.communications') }}
+            as messages_opened_count,
+        {{ count_if_provided('offline_feedback.messages_clicked_count', 'marketing.communications') }}
+            as messages_clicked_count,
+        {{ count_if_provided('offline_feedback.messages_unsubscribed_count', 'marketing.communications') }}
+            as messages_unsubscribed_count
     from known_customers
     left join profile on known_customers.customer_key = profile.customer_key
     left join transactions on known_customers.customer_key = transactions.customer_key
