@@ -46,18 +46,18 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 data: install
-	$(BIN)/python -m orchestration.sample_data --customers $(CUSTOMERS) --seed $(SEED) $(FAULTS) --shape $(SHAPE) --out $(CIW_RAW_DATA_PATH)
+	$(BIN)/ciw data --customers $(CUSTOMERS) --seed $(SEED) $(FAULTS) --shape $(SHAPE) --out $(CIW_RAW_DATA_PATH)
 
 build: install
 	mkdir -p $(dir $(CIW_DUCKDB_PATH))
 	$(BIN)/dbt build
 
 summary: install
-	$(BIN)/python -m orchestration.summary
+	$(BIN)/ciw summary
 
 # Plain dbt, without Dagster: `make data build validate summary` is the demo's steps by hand.
 validate: install
-	$(BIN)/python -m orchestration.validation
+	$(BIN)/ciw validate
 
 # The whole asset graph, headless, through Dagster: fresh sample data, every dbt layer,
 # its tests and Great Expectations checks (a blocking failure stops the later layers),
@@ -65,10 +65,10 @@ validate: install
 demo: install
 	mkdir -p $(dir $(CIW_DUCKDB_PATH)) $(DAGSTER_HOME)
 	cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/python -m orchestration.demo --customers $(CUSTOMERS) --seed $(SEED) $(if $(FAULTS),--faults,--no-faults) --shape $(SHAPE)
+	$(BIN)/ciw demo --customers $(CUSTOMERS) --seed $(SEED) $(if $(FAULTS),--faults,--no-faults) --shape $(SHAPE)
 
 $(LINT_RAW)/_truth/manifest.json: $(VENV)/.installed
-	$(BIN)/python -m orchestration.sample_data --customers 200 --seed 1 --faults --quiet --out $(LINT_RAW)
+	$(BIN)/ciw data --customers 200 --seed 1 --faults --quiet --out $(LINT_RAW)
 
 lint: install $(LINT_RAW)/_truth/manifest.json
 	$(BIN)/ruff check orchestration tests
@@ -82,7 +82,7 @@ pytest: install
 test: lint pytest
 
 bench: install
-	$(BIN)/python -m orchestration.bench --customers $(BENCH_CUSTOMERS) --seed $(SEED) --faults --out $(CURDIR)/data/bench/raw
+	$(BIN)/ciw bench --customers $(BENCH_CUSTOMERS) --seed $(SEED) --faults --out $(CURDIR)/data/bench/raw
 
 # Closed-loop simulation (README "Closed-loop simulation"): about 10 minutes on 2 cores at the
 # defaults. `make simulate CUSTOMERS=5000 DAYS=90 STEP=7 SEED=3` changes them; output in SIM_OUT.
@@ -91,7 +91,7 @@ DAYS ?= 60
 STEP ?= 7
 SIM_OUT ?= $(CURDIR)/data/simulation
 simulate: install
-	$(BIN)/python -m orchestration.simulation --customers $(SIM_CUSTOMERS) --days $(DAYS) --step $(STEP) --seed $(SEED) --out $(SIM_OUT)
+	$(BIN)/ciw simulate --customers $(SIM_CUSTOMERS) --days $(DAYS) --step $(STEP) --seed $(SEED) --out $(SIM_OUT)
 
 ui: install
 	mkdir -p $(DAGSTER_HOME)

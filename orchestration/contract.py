@@ -6,7 +6,7 @@ keeps the two equal), and a newcomer reads it to bring their own data.
 Types are the *logical* types; staging parses every column from text, so a
 CSV export with everything quoted is as valid as typed Parquet.
 Few companies have every table: the generator's shapes write subsets of them
-(orchestration.sample_data.shapes), and shop.exchange_rates exists only where
+(orchestration.devtools.sample_data.shapes), and shop.exchange_rates exists only where
 orders come in more than one currency.
 """
 

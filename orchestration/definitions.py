@@ -1,7 +1,7 @@
 """The Dagster definitions of the warehouse: assets by layer, blocking checks, syncs, the daily schedule, the raw-files sensor.
 
 dagster dev -m orchestration.definitions      (make ui)
-python -m orchestration.demo                  (make demo: the whole graph, headless)
+ciw demo                                      (make demo: the whole graph, headless)
 """
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, ScheduleDefinition, define_asset_job, in_process_executor
 from dagster_dbt import DbtCliResource
 
-from orchestration.dbt.assets import warehouse_dbt_assets
-from orchestration.dbt.project import warehouse_project
 from orchestration.dbt_cli import dbt_executable
-from orchestration.raw.assets import sample_data
-from orchestration.raw.sensors import raw_files_sensor
-from orchestration.syncs.assets import sync_assets
-from orchestration.validation.checks import build_gx_checks
+from orchestration.defs.checks import build_gx_checks
+from orchestration.defs.dbt.assets import warehouse_dbt_assets
+from orchestration.defs.dbt.project import warehouse_project
+from orchestration.defs.raw.assets import sample_data
+from orchestration.defs.raw.sensors import raw_files_sensor
+from orchestration.defs.syncs import sync_assets
 
 # Great Expectations suites as blocking checks on the dbt assets they validate.
 gx_checks = build_gx_checks({key for assets in warehouse_dbt_assets for key in assets.keys})

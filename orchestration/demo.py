@@ -1,6 +1,6 @@
 """`make demo`: fresh sample data and the whole asset graph, headless through Dagster, then the summary.
 
-    python -m orchestration.demo --customers 10000 --seed 7 --faults [--shape orders_only]
+    ciw demo --customers 10000 --seed 7 --faults [--shape orders_only]
 
 Runs the `demo` job in this process (the job's executor is in-process anyway) on the
 instance in DAGSTER_HOME when that is set, so `make ui` shows the run afterwards,
@@ -19,9 +19,9 @@ from pathlib import Path
 
 from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, ExecuteInProcessResult
 
-from orchestration.sample_data.shapes import FULL, SHAPE_NAMES
+from orchestration.defs.checks import CHECK_NAME
+from orchestration.devtools.sample_data.shapes import FULL, SHAPE_NAMES
 from orchestration.summary import CheckFailure, RunReport, default_locations, summarize
-from orchestration.validation.checks import CHECK_NAME
 
 INSTANCE_SETTINGS = Path(__file__).with_name("dagster.yaml")
 

@@ -9,15 +9,17 @@ It imports no Dagster: the demo hands it a `RunReport` of its Dagster run; alone
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from orchestration.clv.diagnostics import summary_line
+from orchestration.statistics.clv.diagnostics import summary_line
 from orchestration.validation.connection import read_only_connection
 
 # Layers in pipeline order; a layer not built yet is simply skipped.
@@ -406,7 +408,8 @@ def _not_provided_lines(validation: Path | None) -> list[str]:
     return [f"  not provided (passed; volume and shape checks not run): {', '.join(absent)}"]
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    argparse.ArgumentParser(description="Print what the last build produced.").parse_args(argv)
     locations = default_locations()
     try:
         print(summarize(locations.warehouse, locations.raw, locations=locations))

@@ -1,7 +1,7 @@
 """Reverse-ETL: send each channel the treatments that changed since it last acknowledged them.
 
 Entry points: run_channel_sync (one channel, its destinations), run_all_syncs, the Dagster
-asset factory in orchestration.syncs.assets, and `python -m orchestration.syncs`.
+asset factory in orchestration.defs.syncs, and `python -m orchestration.syncs`.
 Configuration: destinations.yml beside this file. State and log: schema reverse_etl.
 """
 

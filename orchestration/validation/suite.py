@@ -28,7 +28,7 @@ from great_expectations.expectations import Expectation
 
 Thresholds = Mapping[str, Any]
 
-# Layers in pipeline order (the same names as the dbt layers in orchestration/dbt/assets.py).
+# Layers in pipeline order (the same names as the dbt layers in orchestration/defs/dbt/assets.py).
 LAYER_ORDER: tuple[str, ...] = ("staging", "customer_360", "marts", "activation", "measurement")
 
 CRITICAL = "critical"

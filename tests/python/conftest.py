@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from orchestration.sample_data import GeneratorConfig, generate
+from orchestration.devtools.sample_data import GeneratorConfig, generate
 
 
 def _generate(root: Path, name: str, **kwargs) -> Path:

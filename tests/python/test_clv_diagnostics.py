@@ -1,4 +1,4 @@
-"""The CLV fit diagnostics (orchestration/clv/diagnostics.py): a healthy fit is ok, a fit that
+"""The CLV fit diagnostics (orchestration/statistics/clv/diagnostics.py): a healthy fit is ok, a fit that
 walked to a bound or whose standard errors dwarf its estimates is degenerate, one the optimiser
 did not finish is failed, and the line the build summary prints names the parameters.
 """
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.clv.diagnostics import (
+from orchestration.statistics.clv.diagnostics import (
     FIT_DEGENERATE,
     FIT_FAILED,
     FIT_OK,

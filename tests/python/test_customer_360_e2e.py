@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from orchestration.dbt_cli import DbtWorkspace, run_dbt
-from orchestration.sample_data import GeneratorConfig, generate
+from orchestration.devtools.sample_data import GeneratorConfig, generate
 
 pytestmark = pytest.mark.slow
 
-# The category each planted segment buys most (orchestration/sample_data/config.py):
+# The category each planted segment buys most (orchestration/devtools/sample_data/config.py):
 # its members must have the highest average share of it among all segments.
 SEGMENT_TOP_CATEGORY = {
     "bargain_families": "kids",

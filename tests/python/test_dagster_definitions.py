@@ -26,12 +26,12 @@ from dagster import (
     build_sensor_context,
 )
 
-from orchestration.dbt.assets import warehouse_dbt_assets
-from orchestration.dbt.project import warehouse_project
 from orchestration.definitions import daily_warehouse_build, defs, gx_checks, raw_files_sensor
-from orchestration.sample_data import GeneratorConfig, generate
-from orchestration.syncs.assets import sync_assets
-from orchestration.validation.checks import CHECK_NAME
+from orchestration.defs.checks import CHECK_NAME
+from orchestration.defs.dbt.assets import warehouse_dbt_assets
+from orchestration.defs.dbt.project import warehouse_project
+from orchestration.defs.syncs import sync_assets
+from orchestration.devtools.sample_data import GeneratorConfig, generate
 from orchestration.validation.settings import DEFAULT_THRESHOLDS
 from orchestration.validation.suites import all_suites
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from orchestration.dbt_cli import DbtWorkspace, run_dbt
-from orchestration.sample_data import GeneratorConfig, generate
+from orchestration.devtools.sample_data import GeneratorConfig, generate
 
 pytestmark = pytest.mark.slow
 

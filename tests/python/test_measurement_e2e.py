@@ -3,7 +3,7 @@
 The generator plants causal effects in its randomized campaigns (marketing.assignments) and a
 membership effect in the loyalty club, and writes what it planted under `_truth/`. The planted
 effect of any grouping of assignments is the mean of the per-assignment expected effects over
-its assigned customers, both arms (orchestration/sample_data/effects.py), so every cell of
+its assigned customers, both arms (orchestration/devtools/sample_data/effects.py), so every cell of
 treatment_effects - including cells of estimated needs segments, value tiers and stages - has
 a planted value to compare with. Run with -s to see the figures.
 """
@@ -19,7 +19,7 @@ import pytest
 from scipy import stats
 
 from orchestration.dbt_cli import DbtWorkspace, run_dbt
-from orchestration.sample_data import GeneratorConfig, generate
+from orchestration.devtools.sample_data import GeneratorConfig, generate
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,7 @@
 """End to end: the needs mart on generated data with every fault kind, built twice in one
 warehouse, as of one day and as of the next, so the second fit is a refit that reads the
 first from the incremental history. Held to the generator's planted needs segments
-(orchestration/sample_data/config.py SEGMENTS; truth in <raw>/_truth/segments.parquet).
+(orchestration/devtools/sample_data/config.py SEGMENTS; truth in <raw>/_truth/segments.parquet).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from orchestration.dbt_cli import DbtWorkspace, run_dbt
-from orchestration.sample_data import GeneratorConfig, generate
+from orchestration.devtools.sample_data import GeneratorConfig, generate
 
 pytestmark = pytest.mark.slow
 

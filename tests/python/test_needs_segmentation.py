@@ -1,4 +1,4 @@
-"""The Python half of the needs mart (orchestration/needs/segmentation.py), without dbt:
+"""The Python half of the needs mart (orchestration/statistics/needs/segmentation.py), without dbt:
 scaling as customer_needs.sql applies it, the choice of k, the matching of refitted
 clusters to the previous run's segments (ids kept, new ids, vanished ones), and names.
 
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.needs.segmentation import (
+from orchestration.statistics.needs.segmentation import (
     STATUS_MATCHED,
     STATUS_NEW,
     STATUS_VANISHED,

@@ -15,16 +15,16 @@ import pytest
 from scipy import integrate, stats
 
 from orchestration.contract import raw_table
-from orchestration.sample_data import GeneratorConfig, generate
-from orchestration.sample_data.cli import build_parser, main
-from orchestration.sample_data.config import RCT_CAMPAIGNS, SEGMENTS, BgNbdParams, GammaGammaParams
-from orchestration.sample_data.faults import (
+from orchestration.devtools.sample_data import GeneratorConfig, generate
+from orchestration.devtools.sample_data.cli import build_parser, main
+from orchestration.devtools.sample_data.config import RCT_CAMPAIGNS, SEGMENTS, BgNbdParams, GammaGammaParams
+from orchestration.devtools.sample_data.faults import (
     ACCOUNT_REFERENCES,
     DRIFT_COLUMNS,
     PLANS,
     STRING_COLUMNS_UNDER_FAULTS,
 )
-from orchestration.sample_data.shapes import SHAPES
+from orchestration.devtools.sample_data.shapes import SHAPES
 
 # The full shape writes every contract table but the optional shop.exchange_rates.
 RAW_TABLES = SHAPES["full"].raw_tables

@@ -15,9 +15,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.sample_data import GeneratorConfig, generate
-from orchestration.sample_data.config import RCT_CAMPAIGNS, TREATMENT_CODES, VALUE_TIER_SHARES, VALUE_TIERS
-from orchestration.sample_data.effects import (
+from orchestration.devtools.sample_data import GeneratorConfig, generate
+from orchestration.devtools.sample_data.config import (
+    RCT_CAMPAIGNS,
+    TREATMENT_CODES,
+    VALUE_TIER_SHARES,
+    VALUE_TIERS,
+)
+from orchestration.devtools.sample_data.effects import (
     Deliveries,
     draw_responses,
     effect_matrices,

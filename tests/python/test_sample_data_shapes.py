@@ -15,15 +15,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.contract import TABLES_BY_NAME
-from orchestration.sample_data import GeneratorConfig, generate
-from orchestration.sample_data.cli import main
-from orchestration.sample_data.config import (
+from orchestration.devtools.sample_data import GeneratorConfig, generate
+from orchestration.devtools.sample_data.cli import main
+from orchestration.devtools.sample_data.config import (
     CATEGORIES,
     EXTERNAL_ARMS,
     EXTERNAL_CAMPAIGN_ID,
     MUSIC_CATEGORIES,
 )
-from orchestration.sample_data.shapes import SHAPE_NAMES, SHAPES
+from orchestration.devtools.sample_data.shapes import SHAPE_NAMES, SHAPES
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CUSTOMERS, SEED = 600, 13

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from dagster import AssetCheckSeverity, DagsterInstance
 
-from orchestration.sample_data import GeneratorConfig, generate
+from orchestration.devtools.sample_data import GeneratorConfig, generate
 
 pytestmark = pytest.mark.slow
 

@@ -20,15 +20,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.sample_data import generate
-from orchestration.simulation.channels import ChannelTools
-from orchestration.simulation.comparison import _window_share, compare
-from orchestration.simulation.config import SimulationConfig
-from orchestration.simulation.loop import run_simulation
-from orchestration.simulation.orderbook import OrderBook
-from orchestration.simulation.population import generator_config, load_population
-from orchestration.simulation.report import format_report
-from orchestration.simulation.responses import Responder
+from orchestration.devtools.sample_data import generate
+from orchestration.devtools.simulation.channels import ChannelTools
+from orchestration.devtools.simulation.comparison import _window_share, compare
+from orchestration.devtools.simulation.config import SimulationConfig
+from orchestration.devtools.simulation.loop import run_simulation
+from orchestration.devtools.simulation.orderbook import OrderBook
+from orchestration.devtools.simulation.population import generator_config, load_population
+from orchestration.devtools.simulation.report import format_report
+from orchestration.devtools.simulation.responses import Responder
 from orchestration.syncs import DestinationResult, SyncResult, load_config
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ import pytest
 
 from orchestration.contract import RAW_TABLES
 from orchestration.dbt_cli import DbtWorkspace, run_dbt
-from orchestration.sample_data import GeneratorConfig, generate
+from orchestration.devtools.sample_data import GeneratorConfig, generate
 
 pytestmark = pytest.mark.slow
 

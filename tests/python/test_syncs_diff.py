@@ -20,8 +20,8 @@ import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
+from orchestration.defs.syncs import build_sync_assets, sync_asset_key
 from orchestration.syncs import FileDestination, SyncConfigError, load_config, run_channel_sync
-from orchestration.syncs.assets import build_sync_assets, sync_asset_key
 from orchestration.syncs.config import CHANNELS, parse_config
 from orchestration.syncs.diff import SourceError
 from orchestration.syncs.testing import assignment_id, fake_treatments, write_treatments

@@ -19,8 +19,8 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
+from orchestration.defs.syncs import build_sync_asset
 from orchestration.syncs import HttpDestination, load_config, run_channel_sync
-from orchestration.syncs.assets import build_sync_asset
 from orchestration.syncs.http_destination import backoff_delay
 from orchestration.syncs.testing import ChannelServer, fake_treatments, write_treatments
 

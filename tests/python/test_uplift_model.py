@@ -1,4 +1,4 @@
-"""Unit tests of the uplift helpers (orchestration/uplift) on small synthetic data.
+"""Unit tests of the uplift helpers (orchestration/statistics/uplift) on small synthetic data.
 
 The synthetic population plants a known individual effect: treatment adds `effect` to the
 conversion probability of customers in needs segment 1 who bought recently, and nothing for the
@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.uplift.evaluation import difference_in_means, holdout_metrics, one_sided_p_value
-from orchestration.uplift.model import (
+from orchestration.statistics.uplift.evaluation import difference_in_means, holdout_metrics, one_sided_p_value
+from orchestration.statistics.uplift.model import (
     SCORES_SCHEMA,
     STATUS_FITTED,
     STATUS_TOO_FEW,

@@ -1,6 +1,6 @@
 """End to end: the uplift model on generated data with planted heterogeneous effects.
 
-The generator (orchestration/sample_data/effects.py) plants, per treatment, an extra-purchase
+The generator (orchestration/devtools/sample_data/effects.py) plants, per treatment, an extra-purchase
 probability q that depends on the true needs segment and value tier, for customers alive at the
 assignment; NEWSLETTER has none. The warehouse is built from the 10,000-customer `effects_raw`
 sample (RCT groups of 2,300-4,300 assignments) and the model is held to the truth:
@@ -23,9 +23,9 @@ import pandas as pd
 import pytest
 
 from orchestration.dbt_cli import DbtWorkspace, run_dbt
-from orchestration.sample_data.config import TREATMENT_CODES, VALUE_TIERS
-from orchestration.sample_data.effects import effect_matrices
-from orchestration.uplift.model import UpliftSettings, as_of_of, fit_all, is_test_customer
+from orchestration.devtools.sample_data.config import TREATMENT_CODES, VALUE_TIERS
+from orchestration.devtools.sample_data.effects import effect_matrices
+from orchestration.statistics.uplift.model import UpliftSettings, as_of_of, fit_all, is_test_customer
 
 pytestmark = pytest.mark.slow
 

@@ -31,10 +31,10 @@ from dagster import (
 )
 
 from orchestration.dbt_cli import PROJECT_DIR, DbtWorkspace, run_dbt
-from orchestration.sample_data import GeneratorConfig, generate
+from orchestration.defs.checks import layer_checks, to_check_result
+from orchestration.devtools.sample_data import GeneratorConfig, generate
 from orchestration.summary import _checks_section
 from orchestration.validation import frames
-from orchestration.validation.checks import layer_checks, to_check_result
 from orchestration.validation.policy import NO_PREVIOUS_RUN, MetricsHistory
 from orchestration.validation.runner import (
     FAILED,

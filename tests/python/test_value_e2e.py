@@ -2,7 +2,7 @@
 three-year window, and hold it to the generator's planted truth on the year that follows:
 
 - the fitted BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, gamma) parameters recover the
-  planted ones (orchestration/sample_data/config.py) within 3 of their own standard errors;
+  planted ones (orchestration/devtools/sample_data/config.py) within 3 of their own standard errors;
 - P(alive) matches who is truly still active at the as-of date;
 - predicted purchase days and spend over the held-out year track the actual ones in aggregate
   and per calibration-frequency group;
@@ -25,8 +25,8 @@ import pandas as pd
 import pytest
 
 from orchestration.dbt_cli import DbtWorkspace, run_dbt
-from orchestration.sample_data import GeneratorConfig, generate
-from orchestration.sample_data.config import BgNbdParams, GammaGammaParams
+from orchestration.devtools.sample_data import GeneratorConfig, generate
+from orchestration.devtools.sample_data.config import BgNbdParams, GammaGammaParams
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,7 @@
 
 Incremental: every run (as-of date) adds one row per segment x feature. The previous run is read
 from this table itself (the latest as-of date before this one), its centroids are matched to the
-new ones (orchestration/needs/segmentation.py: Hungarian matching on centroid distance), and a
+new ones (orchestration/statistics/needs/segmentation.py: Hungarian matching on centroid distance), and a
 matched segment keeps its id and name. Re-running an as-of date replaces its rows
 (delete+insert on as_of_date). full_refresh is off: `dbt build --full-refresh` keeps the history,
 because losing it would renumber every segment. To start over on purpose, drop the table.
@@ -11,7 +11,7 @@ Memory: only int_needs__fitting_sample (at most var('needs_sample_size') rows) a
 table's previous run are read into pandas.
 """
 
-from orchestration.needs.segmentation import HISTORY_SCHEMA, FitSettings, fit_run
+from orchestration.statistics.needs.segmentation import HISTORY_SCHEMA, FitSettings, fit_run
 
 NON_FEATURE_COLUMNS = ("customer_key", "as_of_date", "fitting_sample_rank")
 

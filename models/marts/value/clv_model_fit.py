@@ -16,7 +16,7 @@ also carries parameter draws (JSON) that int_value__clv_predictions uses for CLV
 under MAP a Laplace approximation (multivariate normal on the log parameters, covariance the
 inverse Hessian of the log-likelihood at the estimate); under MCMC thinned posterior draws.
 
-Each row also says whether the fit can be trusted (orchestration/clv/diagnostics.py): fit_status
+Each row also says whether the fit can be trusted (orchestration/statistics/clv/diagnostics.py): fit_status
 'failed' when the optimiser did not reach the optimum (or R-hat is too high), 'degenerate' when
 it stopped at a point that does not identify the model (a parameter at a bound, a standard error
 that is not finite or above clv_max_relative_se times the estimate), else 'ok'; fit_diagnostics
@@ -34,7 +34,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from orchestration.clv.diagnostics import DiagnosticSettings, diagnose
+from orchestration.statistics.clv.diagnostics import DiagnosticSettings, diagnose
 
 # Parameter names as recorded in clv_model_fit, per model; Gamma-Gamma's rate is "v" in
 # pymc-marketing and "gamma" in Fader & Hardie's notes and in the table.
@@ -275,7 +275,7 @@ def judge_fit(
     fit_method: str,
     settings: DiagnosticSettings | None,
 ) -> tuple[bool, str, str]:
-    """converged, fit_status and fit_diagnostics of a fit (orchestration.clv.diagnostics).
+    """converged, fit_status and fit_diagnostics of a fit (orchestration.statistics.clv.diagnostics).
 
     Under MAP the Newton step can only be measured with curvature: where the Hessian is not
     negative definite the standard errors are NaN, and the fit is degenerate, not failed.

@@ -4,13 +4,13 @@ One row per treatment code with complete response windows in measurement.treatme
 the training and held-out sizes, the Qini coefficient, AUUC and uplift at 10 % and 30 % on the
 held-out assignments (scikit-uplift), and the policy check that decides whether activation may
 use the scores (is_validated). Treatments with too few assignments get a row with status
-'too_few_assignments' and no figures. The fitting lives in orchestration/uplift/model.py;
+'too_few_assignments' and no figures. The fitting lives in orchestration/statistics/uplift/model.py;
 uplift_scores.py refits the identical model (same rows, split, settings), so the figures here
 describe exactly the scores there. dbt-duckdb only: Python models do not run on Spark session
 mode (docs: README "Uplift model").
 """
 
-from orchestration.uplift.model import (
+from orchestration.statistics.uplift.model import (
     EVALUATION_SCHEMA,
     UpliftSettings,
     as_of_of,

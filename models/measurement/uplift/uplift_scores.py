@@ -13,7 +13,7 @@ activation_use_uplift_scores is on. Memory: the features of the training assignm
 every customer are read into pandas. dbt-duckdb only: Python models do not run on Spark.
 """
 
-from orchestration.uplift.model import (
+from orchestration.statistics.uplift.model import (
     SCORES_SCHEMA,
     UpliftSettings,
     as_of_of,

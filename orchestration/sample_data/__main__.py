@@ -1,7 +1,0 @@
-"""python -m orchestration.sample_data: see cli.py."""
-
-from orchestration.sample_data.cli import main
-
-# The guard matters: spawned worker processes import this module as __mp_main__.
-if __name__ == "__main__":
-    raise SystemExit(main())
