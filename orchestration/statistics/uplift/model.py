@@ -92,16 +92,12 @@ class UpliftSettings:
     margin_prior_orders: float = 2.0
 
     @classmethod
-    def from_dbt_config(cls, get: Callable[[str], object]) -> UpliftSettings:
-        """Settings from a dbt Python model's config (`dbt.config.get`): keys `uplift_<setting>`.
-
-        Both uplift models read them the same way, so the evaluated model is the scored one.
-        """
-        return cls.from_mapping({name: get(f"uplift_{name}") for name in cls.__dataclass_fields__})
-
-    @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> UpliftSettings:
-        """Settings from dbt config values (rendered as text); missing or empty keys keep defaults."""
+        """Settings from dbt config values (rendered as text); missing or empty keys keep defaults.
+
+        The dbt models pass {"<setting>": dbt.config.get("uplift_<setting>")} written out key by
+        key: dbt gives a Python model only the config keys it reads with literal arguments.
+        """
         kinds = {
             "learner": str,
             "base_estimator": str,
