@@ -29,7 +29,7 @@ Deterministic: inputs sorted by key, lbfgs / fixed random_state, hash split, sta
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
