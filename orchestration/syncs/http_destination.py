@@ -12,65 +12,45 @@ Request (one per batch):
 
 A 2xx acknowledges the batch; its body may list rows it refused,
 {"rejected": [{"idempotency_key": "...", "error": "..."}]}, which count as failed and are
-offered again by the next sync. 408, 425, 429 and 5xx, timeouts and dropped connections are
-retried with capped exponential backoff (honouring Retry-After); other statuses fail the batch
-without retrying (the request itself is wrong). A batch that still fails after max_attempts
+offered again by the next sync. Other statuses fail the batch without retrying (the request
+itself is wrong), except the transient ones below. A batch that still fails after max_attempts
 stops the sync: the endpoint is down, and hammering it batch after batch would not help.
 
-A timeout does not say whether the server applied the batch. The row's idempotency key does:
-it is the same on every retry and on a resumed sync (see diff.idempotency_key), so a server
-that remembers keys it has applied drops the repeat.
-
-The jitter is drawn from a generator seeded by the batch key and attempt: reproducible in
-tests and logs, yet different batches (and different syncs) do not retry in lockstep.
-Standard library only (urllib); dlt was considered, it is not in the environment.
+Retries are urllib3's (`urllib3.util.Retry` on a `PoolManager`), not hand-written:
+- what: 408, 425, 429 and 5xx (status_forcelist), timeouts, refused and dropped connections;
+  at most max_attempts requests per batch, first try included (total = max_attempts - 1);
+- POST is in allowed_methods on purpose: a timeout does not say whether the server applied the
+  batch, but the row's idempotency key does. It is the same on every retry and on a resumed
+  sync (see diff.idempotency_key), so a server that remembers keys it has applied drops the
+  repeat; the batch's Idempotency-Key header is stable the same way;
+- backoff: urllib3 retries the first failure at once, then waits backoff_factor x 2^(n-1) after
+  the n-th consecutive failure plus a random jitter up to backoff_factor, capped at
+  backoff_max_seconds; backoff_factor = backoff_initial_seconds / 2, so the waits are 0, then
+  backoff_initial_seconds doubling up to the cap;
+- Retry-After (on 429 and 503) replaces the backoff, capped at backoff_max_seconds too
+  (retry_after_max), so a server asking for an hour does not stall the sync for an hour.
+Proxies: like urllib, the *_proxy / no_proxy environment variables decide (urllib3 alone
+ignores them). dlt was considered, it is not in the environment.
 """
 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
-import random
-import time
-import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
+
+import urllib3
+from urllib3.util import Retry, Timeout
 
 from orchestration.syncs.diff import PlannedRow
 from orchestration.syncs.protocol import BatchOutcome, DeliveryContext
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 USER_AGENT = "ciw-reverse-etl/0.1"
-
-
-def backoff_delay(
-    attempt: int, initial: float, cap: float, seed: str, retry_after: float | None = None
-) -> float:
-    """Seconds to wait after failed try `attempt` (1-based): min(cap, initial * 2^(attempt-1)),
-    scaled by a jitter in [0.5, 1) seeded by `seed`; at least Retry-After, still capped."""
-    exponential = min(cap, initial * 2 ** (attempt - 1))
-    delay = exponential * random.Random(f"{seed}:{attempt}").uniform(0.5, 1.0)
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return min(cap, delay)
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 @dataclass
@@ -83,8 +63,6 @@ class HttpDestination:
     backoff_max_seconds: float = 30.0
     token: str | None = field(default=None, repr=False)
     name: str = "http"
-    # Injected in tests to record the backoff instead of waiting it out.
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     atomic: ClassVar[bool] = False
 
     def describe(self) -> str:
@@ -95,6 +73,32 @@ class HttpDestination:
             host = f"{host}:{parts.port}"
         return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
 
+    def retry(self) -> Retry:
+        """The retry policy of one batch (see the module docstring)."""
+        factor = self.backoff_initial_seconds / 2
+        return Retry(
+            total=self.max_attempts - 1,
+            allowed_methods=frozenset({"POST"}),
+            status_forcelist=RETRYABLE_STATUSES,
+            backoff_factor=factor,
+            backoff_jitter=factor,
+            backoff_max=self.backoff_max_seconds,
+            respect_retry_after_header=True,
+            retry_after_max=self.backoff_max_seconds,
+            # The last answer of a batch that exhausted its retries is returned, not raised.
+            raise_on_status=False,
+            redirect=False,
+        )
+
+    def pool(self) -> urllib3.PoolManager:
+        """A connection pool, through the environment's proxy for this URL if it names one."""
+        timeout = Timeout(connect=self.timeout_seconds, read=self.timeout_seconds)
+        parts = urllib.parse.urlsplit(self.url)
+        proxy = urllib.request.getproxies().get(parts.scheme)
+        if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+            return urllib3.ProxyManager(proxy, timeout=timeout)
+        return urllib3.PoolManager(timeout=timeout)
+
     def open(self, context: DeliveryContext) -> HttpSender:
         return HttpSender(self, context)
 
@@ -104,8 +108,7 @@ class HttpSender:
         self.destination = destination
         self.context = context
         self.batches = 0
-        # Retries and their causes, for the log and for tests.
-        self.retries: list[tuple[int, str, float]] = []
+        self.pool = destination.pool()
 
     def _payload(self, rows: Sequence[PlannedRow]) -> dict[str, Any]:
         return {
@@ -119,8 +122,7 @@ class HttpSender:
             ],
         }
 
-    def _post(self, body: bytes, batch_key: str) -> tuple[int, bytes, str | None]:
-        """(status, body, Retry-After) for any HTTP answer; raises OSError/HTTPException without one."""
+    def _headers(self, batch_key: str) -> dict[str, str]:
         headers = {
             "Content-Type": "application/json",
             "Idempotency-Key": batch_key,
@@ -129,13 +131,7 @@ class HttpSender:
         }
         if self.destination.token:
             headers["Authorization"] = f"Bearer {self.destination.token}"
-        request = urllib.request.Request(self.destination.url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=self.destination.timeout_seconds) as response:
-                return response.status, response.read(), response.headers.get("Retry-After")
-        except urllib.error.HTTPError as error:
-            with error:
-                return error.code, error.read(), error.headers.get("Retry-After")
+        return headers
 
     @staticmethod
     def _rejected(body: bytes) -> dict[str, str]:
@@ -159,44 +155,30 @@ class HttpSender:
         body = json.dumps(self._payload(rows), separators=(",", ":")).encode("utf-8")
         batch_key = hashlib.sha256("|".join(row.idempotency_key for row in rows).encode()).hexdigest()[:32]
         seqs = [row.seq for row in rows]
-        error = ""
-        for attempt in range(1, destination.max_attempts + 1):
-            retry_after = None
-            try:
-                status, answer, retry_after_header = self._post(body, batch_key)
-            except (OSError, http.client.HTTPException) as exc:  # timeouts, resets, refused, DNS
-                error = f"{type(exc).__name__}: {exc}"
-            else:
-                if 200 <= status < 300:
-                    rejected = self._rejected(answer)
-                    failed = {
-                        row.seq: rejected[row.idempotency_key]
-                        for row in rows
-                        if row.idempotency_key in rejected
-                    }
-                    acknowledged = [seq for seq in seqs if seq not in failed]
-                    return BatchOutcome(acknowledged=acknowledged, failed=failed, attempts=attempt)
-                error = f"HTTP {status}: {answer[:200].decode('utf-8', 'replace')}"
-                if status not in RETRYABLE_STATUSES:
-                    return BatchOutcome(
-                        acknowledged=[], failed=dict.fromkeys(seqs, error), attempts=attempt, error=error
-                    )
-                retry_after = _retry_after_seconds(retry_after_header)
-            if attempt < destination.max_attempts:
-                delay = backoff_delay(
-                    attempt,
-                    destination.backoff_initial_seconds,
-                    destination.backoff_max_seconds,
-                    batch_key,
-                    retry_after,
-                )
-                self.retries.append((attempt, error, delay))
-                destination.sleep(delay)
-        error = f"gave up after {destination.max_attempts} attempts: {error}"
-        return BatchOutcome(
-            acknowledged=[],
-            failed=dict.fromkeys(seqs, error),
-            attempts=destination.max_attempts,
-            aborted=True,
-            error=error,
-        )
+        try:
+            response = self.pool.request(
+                "POST",
+                destination.url,
+                body=body,
+                headers=self._headers(batch_key),
+                retries=destination.retry(),
+            )
+        except urllib3.exceptions.MaxRetryError as exc:  # timeouts, resets, refused, DNS: every attempt
+            error = f"gave up after {destination.max_attempts} attempts: {type(exc.reason).__name__}: {exc.reason}"
+            return BatchOutcome(
+                [], dict.fromkeys(seqs, error), attempts=destination.max_attempts, aborted=True, error=error
+            )
+        # The Retry object a response comes with records the failed attempts before it.
+        attempts = len(response.retries.history) + 1 if response.retries is not None else 1
+        if 200 <= response.status < 300:
+            rejected = self._rejected(response.data)
+            failed = {
+                row.seq: rejected[row.idempotency_key] for row in rows if row.idempotency_key in rejected
+            }
+            acknowledged = [seq for seq in seqs if seq not in failed]
+            return BatchOutcome(acknowledged=acknowledged, failed=failed, attempts=attempts)
+        error = f"HTTP {response.status}: {response.data[:200].decode('utf-8', 'replace')}"
+        if response.status in RETRYABLE_STATUSES:  # still failing after the last attempt
+            error = f"gave up after {attempts} attempts: {error}"
+            return BatchOutcome([], dict.fromkeys(seqs, error), attempts=attempts, aborted=True, error=error)
+        return BatchOutcome([], dict.fromkeys(seqs, error), attempts=attempts, error=error)

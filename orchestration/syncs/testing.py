@@ -121,18 +121,19 @@ def write_treatments(
 
 # --- a channel tool's API -------------------------------------------------------------------
 
-FAILURES = ("500", "503", "400", "timeout", "reset_before", "reset_after")
+FAILURES = ("500", "503", "429", "400", "timeout", "reset_before", "reset_after")
 
 
 class ChannelServer:
     """An HTTP endpoint on 127.0.0.1 that applies each row's effect once per idempotency key.
 
     failures: request number (1-based) -> behaviour, deterministic because the client sends
-    sequentially. Behaviours: "500"/"503" (503 with Retry-After: 0) and "400" answer without
-    applying; "reset_before" drops the connection (TCP RST) without applying; "timeout"
+    sequentially. Behaviours: "500", "503" and "429" (both with Retry-After: `retry_after`) and
+    "400" answer without applying; "reset_before" drops the connection (TCP RST) without applying; "timeout"
     applies, then answers after `slow_seconds` (the client has given up by then); "reset_after"
     applies, then drops the connection. always: behaviour for every request not in failures.
-    reject: rows (by their key dict) the tool refuses in a 2xx answer.
+    reject: rows (by their key dict) the tool refuses in a 2xx answer. request_times: when each
+    request arrived (time.monotonic()), to measure the client's waits between attempts.
     """
 
     def __init__(
@@ -141,6 +142,7 @@ class ChannelServer:
         always: str | None = None,
         reject: Callable[[dict[str, Any]], bool] | None = None,
         slow_seconds: float = 0.6,
+        retry_after: str = "0",
     ) -> None:
         for behaviour in [*(failures or {}).values(), *([always] if always else [])]:
             if behaviour not in FAILURES:
@@ -149,9 +151,11 @@ class ChannelServer:
         self.always = always
         self.reject = reject
         self.slow_seconds = slow_seconds
+        self.retry_after = retry_after
         self.lock = threading.Lock()
         self.requests = 0
         self.request_log: list[tuple[int, str, int]] = []  # (number, behaviour, rows)
+        self.request_times: list[float] = []
         self.rows_received = 0
         self.duplicates = 0
         self.applied: Counter[str] = Counter()  # idempotency key -> times its effect was applied
@@ -178,6 +182,7 @@ class ChannelServer:
     def next_behaviour(self, rows: int) -> tuple[int, str]:
         with self.lock:
             self.requests += 1
+            self.request_times.append(time.monotonic())
             behaviour = self.failures.get(self.requests, self.always or "ok")
             self.request_log.append((self.requests, behaviour, rows))
             return self.requests, behaviour
@@ -244,8 +249,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reset()
         if behaviour == "500":
             return self._answer(500, {"error": "internal"})
-        if behaviour == "503":
-            return self._answer(503, {"error": "busy"}, {"Retry-After": "0"})
+        if behaviour in ("503", "429"):
+            return self._answer(int(behaviour), {"error": "busy"}, {"Retry-After": owner.retry_after})
         if behaviour == "400":
             return self._answer(400, {"error": "bad request"})
         rejected = owner.apply(payload)

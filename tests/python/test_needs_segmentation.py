@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,13 +22,16 @@ from orchestration.statistics.needs.segmentation import (
     FitSettings,
     Scaling,
     choose_k,
+    feature_columns,
     fit_run,
     generate_name,
     has_time_of_day,
+    history_projection,
     hour_of_day,
     label_segments,
     match_clusters,
     naming_categories,
+    previous_run,
 )
 
 FEATURES = ["category_share_vinyl", "category_share_tea", "discount_share"]
@@ -288,3 +292,33 @@ def test_settings_parse_rendered_config_values() -> None:
     assert FitSettings.from_mapping({"fixed_k": 5}).fixed_k == 5
     with pytest.raises(ValueError):
         FitSettings.from_mapping({"k_min": 1})
+
+
+def test_previous_run_and_next_id_come_from_the_history_table() -> None:
+    """What the dbt model reads from its own table before a refit, through its session."""
+    settings = FitSettings(k_min=2, k_max=6, n_init=4, match_max_distance=1.0, min_fit_customers=20)
+    sample = _blobs(["vinyl", "tea", "deal"], seed=1)
+    assert feature_columns([*sample.columns, "customer_key", "as_of_date", "fitting_sample_rank"]) == list(
+        sample.columns
+    )
+    first = fit_run(sample, FEATURES, date(2026, 1, 1), None, 1, settings)
+    second = fit_run(_blobs(["vinyl", "tea", "both"], seed=3), FEATURES, date(2026, 1, 3), first, 4, settings)
+    con = duckdb.connect()
+    con.register("first_run", first)
+    con.register("second_run", second)
+    con.execute(f"create table history as select {history_projection()} from first_run")
+    con.execute(f"insert into history select {history_projection()} from second_run")
+
+    def query(sql: str) -> pd.DataFrame:
+        return con.execute(sql).df()
+
+    # Refitting 2026-01-03 again: the previous run is 2026-01-01, ids 1-3 are used.
+    previous, next_id = previous_run(query, "history", date(2026, 1, 3))
+    assert set(previous.as_of_date.dt.date) == {date(2026, 1, 1)} and next_id == 4
+    # A later date: the previous run is 2026-01-03, whose new segment took id 4.
+    previous, next_id = previous_run(query, "history", date(2026, 1, 9))
+    assert set(previous.as_of_date.dt.date) == {date(2026, 1, 3)} and next_id == 5
+    # The first run ever: nothing before it.
+    previous, next_id = previous_run(query, "history", date(2025, 12, 1))
+    assert previous.empty and next_id == 5
+    con.close()

@@ -298,3 +298,15 @@ def test_settings_come_from_dbt_config_text() -> None:
         UpliftSettings.from_mapping({"learner": "s_learner"})
     with pytest.raises(ValueError, match="uplift_test_share"):
         UpliftSettings.from_mapping({"test_share": "1.0"})
+
+
+def test_an_arm_without_conversions_gets_a_constant_model() -> None:
+    # scikit-learn's classifiers refuse a single outcome class: the control arm's model is 0.
+    data = features_only(synthetic(3_000, 0.2, seed=8, code="NONE"))
+    data.loc[~data.is_treated, "converted"] = False
+    settings = UpliftSettings()
+    (fit,) = fit_all(data, AS_OF, settings)
+    assert fit.evaluation["status"] == STATUS_FITTED
+    scores = scores_frame([fit], data.head(200).assign(observation_role="scoring"), settings)
+    assert (scores.p_conversion_control == 0).all()
+    assert np.allclose(scores.uplift_conversion, scores.p_conversion_treated)

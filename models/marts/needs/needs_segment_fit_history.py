@@ -11,9 +11,13 @@ Memory: only int_needs__fitting_sample (at most var('needs_sample_size') rows) a
 table's previous run are read into pandas.
 """
 
-from orchestration.statistics.needs.segmentation import HISTORY_SCHEMA, FitSettings, fit_run
-
-NON_FEATURE_COLUMNS = ("customer_key", "as_of_date", "fitting_sample_rank")
+from orchestration.statistics.needs.segmentation import (
+    FitSettings,
+    feature_columns,
+    fit_run,
+    history_projection,
+    previous_run,
+)
 
 
 def model(dbt, session):
@@ -24,7 +28,8 @@ def model(dbt, session):
         full_refresh=False,
         on_schema_change="fail",
     )
-    # Values come from dbt vars through the YAML config (_needs__models.yml).
+    # Values come from dbt vars through the YAML config (_needs__models.yml). dbt hands a Python
+    # model only the keys it reads with a literal dbt.config.get("..."), so each is named here.
     settings = FitSettings.from_mapping(
         {
             "k_min": dbt.config.get("needs_k_min"),
@@ -38,30 +43,14 @@ def model(dbt, session):
             "min_fit_customers": dbt.config.get("needs_min_fit_customers"),
         }
     )
-
-    features_relation = dbt.ref("int_needs__features")
-    as_of = features_relation.aggregate("max(as_of_date)").fetchall()[0][0]
+    as_of = dbt.ref("int_needs__features").aggregate("max(as_of_date)").fetchall()[0][0]
     sample_relation = dbt.ref("int_needs__fitting_sample")
-    feature_names = [c for c in sample_relation.columns if c not in NON_FEATURE_COLUMNS]
     sample = sample_relation.order("fitting_sample_rank").df()
-
-    previous = None
-    next_segment_id = 1
+    previous, next_segment_id = None, 1
     if dbt.is_incremental and as_of is not None:
-        history = f"{dbt.this}"
-        previous = session.sql(
-            f"select * from {history} where as_of_date = "
-            f"(select max(as_of_date) from {history} where as_of_date < cast('{as_of}' as date))"
-        ).df()
-        # Ids are never reused, not even those of segments that vanished long ago.
-        used = session.sql(
-            f"select max(segment_id) from {history} where as_of_date <> cast('{as_of}' as date)"
-        ).fetchall()[0][0]
-        next_segment_id = 1 if used is None else int(used) + 1
-
+        previous, next_segment_id = previous_run(lambda sql: session.sql(sql).df(), f"{dbt.this}", as_of)
     # Without customers (as_of is None) the sample is empty and nothing is written.
-    rows = fit_run(sample, feature_names, as_of, previous, next_segment_id, settings)
-    typed = ", ".join(
-        f"cast({column} as {sql_type}) as {column}" for column, sql_type in HISTORY_SCHEMA.items()
+    rows = fit_run(
+        sample, feature_columns(sample_relation.columns), as_of, previous, next_segment_id, settings
     )
-    return session.from_df(rows).project(typed)
+    return session.from_df(rows).project(history_projection())

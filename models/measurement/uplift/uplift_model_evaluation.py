@@ -23,7 +23,20 @@ from orchestration.statistics.uplift.model import (
 def model(dbt, session):
     dbt.config(materialized="table")
     # Values come from dbt vars through the YAML config (_uplift__models.yml), rendered as text.
-    settings = UpliftSettings.from_dbt_config(dbt.config.get)
+    # dbt hands a Python model only the keys it reads with a literal dbt.config.get("..."), so
+    # each is named here (tests/python/test_python_models.py checks both uplift models read all).
+    settings = UpliftSettings.from_mapping(
+        {
+            "learner": dbt.config.get("uplift_learner"),
+            "base_estimator": dbt.config.get("uplift_base_estimator"),
+            "test_share": dbt.config.get("uplift_test_share"),
+            "split_salt": dbt.config.get("uplift_split_salt"),
+            "min_group_size": dbt.config.get("uplift_min_group_size"),
+            "random_state": dbt.config.get("uplift_random_state"),
+            "validation_alpha": dbt.config.get("uplift_validation_alpha"),
+            "margin_prior_orders": dbt.config.get("uplift_margin_prior_orders"),
+        }
+    )
     features = dbt.ref("int_measurement__uplift_features")
     training = features.filter("observation_role = 'training'").order("observation_key").df()
     as_of = as_of_of(features.limit(1).df())

@@ -34,13 +34,14 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from orchestration.devtools.sample_data.arrays import SECONDS_PER_DAY
 from orchestration.devtools.sample_data.config import TREATMENT_CODES
 from orchestration.devtools.sample_data.effects import effect_matrices
 from orchestration.devtools.simulation.config import EFFECT_MODEL, SimulationConfig, effect_model
 
-Z = 1.959963984540054
+Z = float(norm.ppf(0.975))  # two-sided 95 %
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ standard deviations, so the warehouse assigns customers in exactly the space the
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -450,6 +450,38 @@ def typed_history(history: pd.DataFrame) -> pd.DataFrame:
                 values.astype("object").where(values.notna(), None), dtype=PANDAS_TYPES[sql_type]
             )
     return pd.DataFrame(typed)
+
+
+# Columns of int_needs__fitting_sample that are not features.
+NON_FEATURE_COLUMNS = ("customer_key", "as_of_date", "fitting_sample_rank")
+
+
+def feature_columns(columns: Sequence[str]) -> list[str]:
+    """The fitting sample's feature columns, in their order."""
+    return [column for column in columns if column not in NON_FEATURE_COLUMNS]
+
+
+def previous_run(query: Callable[[str], pd.DataFrame], history: str, as_of: date) -> tuple[pd.DataFrame, int]:
+    """The history table's latest run before `as_of`, and the next unused segment id.
+
+    query runs SQL on the warehouse (the dbt Python model passes its session). Ids are never
+    reused, not even those of segments that vanished long ago; rows of `as_of` itself are being
+    replaced and do not count.
+    """
+    as_of_sql = f"cast('{as_of}' as date)"
+    previous = query(
+        f"select * from {history} where as_of_date = "
+        f"(select max(as_of_date) from {history} where as_of_date < {as_of_sql})"
+    )
+    used = query(f"select max(segment_id) as used from {history} where as_of_date <> {as_of_sql}")["used"]
+    return previous, 1 if used.empty or pd.isna(used.iloc[0]) else int(used.iloc[0]) + 1
+
+
+def history_projection() -> str:
+    """A DuckDB projection that gives the fitted rows the history table's column types."""
+    return ", ".join(
+        f"cast({column} as {sql_type}) as {column}" for column, sql_type in HISTORY_SCHEMA.items()
+    )
 
 
 def _empty_history() -> pd.DataFrame:

@@ -4,10 +4,11 @@ Per treatment code with enough assignments (complete response windows only):
 - split: every assignment of a customer goes to the held-out (test) set when the first 32 bits
   of md5("<salt>|<customer_key>") as a fraction of 2^32 fall below test_share, so a customer
   never sits on both sides and the split does not change between runs;
-- learner 'two_model' (T-learner): one conversion classifier per arm, uplift = P(convert |
-  treated, x) - P(convert | control, x); or 'class_transformation': one classifier of
-  Z = 1 when (treated and converted) or (control and not converted), on arms reweighted to equal
-  mass, uplift = 2 P(Z = 1 | x) - 1 (Jaskowski and Jaroszewicz 2012);
+- learner (scikit-uplift's): 'two_model' (sklift TwoModels, the T-learner): one conversion
+  classifier per arm, uplift = P(convert | treated, x) - P(convert | control, x); or
+  'class_transformation' (sklift ClassTransformation): one classifier of Z = 1 when (treated and
+  converted) or (control and not converted), on arms reweighted to equal mass, uplift =
+  2 P(Z = 1 | x) - 1 (Jaskowski and Jaroszewicz 2012);
 - base classifier: regularised logistic regression on standardised, log-compressed features
   (default: on a few thousand assignments it ranked the planted effects better than gradient
   boosting, and its scores move smoothly with the features), or histogram gradient boosting;
@@ -28,16 +29,18 @@ Deterministic: inputs sorted by key, lbfgs / fixed random_state, hash split, sta
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklift.models import ClassTransformation, TwoModels
 from threadpoolctl import threadpool_limits
 
 from orchestration.statistics.uplift.evaluation import holdout_metrics
@@ -89,16 +92,12 @@ class UpliftSettings:
     margin_prior_orders: float = 2.0
 
     @classmethod
-    def from_dbt_config(cls, get: Callable[[str], object]) -> UpliftSettings:
-        """Settings from a dbt Python model's config (`dbt.config.get`): keys `uplift_<setting>`.
-
-        Both uplift models read them the same way, so the evaluated model is the scored one.
-        """
-        return cls.from_mapping({name: get(f"uplift_{name}") for name in cls.__dataclass_fields__})
-
-    @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> UpliftSettings:
-        """Settings from dbt config values (rendered as text); missing or empty keys keep defaults."""
+        """Settings from dbt config values (rendered as text); missing or empty keys keep defaults.
+
+        The dbt models pass {"<setting>": dbt.config.get("uplift_<setting>")} written out key by
+        key: dbt gives a Python model only the config keys it reads with literal arguments.
+        """
         kinds = {
             "learner": str,
             "base_estimator": str,
@@ -216,50 +215,60 @@ class Design:
 
 
 # --- learners -------------------------------------------------------------------------------
+#
+# The learners are scikit-uplift's: TwoModels (method 'vanilla', the T-learner) and
+# ClassTransformation. Kept here, and why:
+# - the balancing weights: neither learner reweights, so they go to the base classifier's fit
+#   through sklift's fit-params arguments (per arm for TwoModels, which fits each arm on its rows
+#   in their original order);
+# - _SingleClass: LogisticRegression and HistGradientBoosting refuse an outcome with one class,
+#   which an arm with no (or only) conversions has; TwoModels gets this constant in its place.
+#   ClassTransformation never needs it: with both arms present, Z always has both classes;
+# - the outcome is conversion only (sklift's ClassTransformation needs a binary outcome): the
+#   incremental margin is the conversion uplift times a margin per conversion, not a learner
+#   of the continuous margin.
 
 
-class _Constant:
+class _SingleClass(BaseEstimator, ClassifierMixin):
     """Stands in for a classifier when an arm has a single outcome class (all or none converted)."""
 
-    def __init__(self, probability: float) -> None:
-        self.probability = probability
+    def fit(self, features: np.ndarray, outcome: np.ndarray, **_: object) -> _SingleClass:
+        self.probability_ = float(np.mean(outcome)) if len(outcome) else 0.0
+        return self
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
-        p = np.full(len(features), self.probability)
+        p = np.full(len(features), self.probability_)
         return np.column_stack([1 - p, p])
 
 
-def _classifier(features: np.ndarray, outcome: np.ndarray, weight: np.ndarray, settings: UpliftSettings):
-    if np.unique(outcome).size < 2:
-        return _Constant(float(np.average(outcome, weights=weight)) if outcome.size else 0.0)
+def _classifier(settings: UpliftSettings, outcome: np.ndarray | None = None):
+    """An unfitted base classifier and the name of its sample-weight fit parameter."""
+    if outcome is not None and np.unique(outcome).size < 2:
+        return _SingleClass(), "sample_weight"
     if settings.base_estimator == "gradient_boosting":
-        model = HistGradientBoostingClassifier(random_state=settings.random_state, **GRADIENT_BOOSTING)
-        return model.fit(features, outcome, sample_weight=weight)
+        return HistGradientBoostingClassifier(random_state=settings.random_state, **GRADIENT_BOOSTING), (
+            "sample_weight"
+        )
     model = make_pipeline(
         StandardScaler(), LogisticRegression(C=LOGISTIC_C, max_iter=5000, random_state=settings.random_state)
     )
-    return model.fit(features, outcome, logisticregression__sample_weight=weight)
-
-
-def _positive(model, features: np.ndarray) -> np.ndarray:
-    return model.predict_proba(features)[:, 1]
+    return model, "logisticregression__sample_weight"
 
 
 @dataclass
 class FittedLearner:
-    """A fitted uplift learner: predicts (P(convert | treated), P(convert | control), uplift)."""
+    """A fitted sklift learner: predicts (P(convert | treated), P(convert | control), uplift)."""
 
     learner: str
-    models: tuple
+    model: TwoModels | ClassTransformation
 
     def predict(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if len(features) == 0:
             empty = np.empty(0)
             return empty, empty, empty
-        if self.learner == "two_model":
-            treated, control = (_positive(model, features) for model in self.models)
-            return treated, control, treated - control
-        uplift = 2.0 * _positive(self.models[0], features) - 1.0
+        uplift = np.asarray(self.model.predict(features), dtype=float)
+        if isinstance(self.model, TwoModels):
+            return self.model.trmnt_preds_, self.model.ctrl_preds_, uplift
         nothing = np.full(len(features), np.nan)
         return nothing, nothing, uplift
 
@@ -289,18 +298,27 @@ def fit_learner(
     settings: UpliftSettings,
 ) -> FittedLearner:
     converted = np.asarray(converted, dtype=int)
-    treated = np.asarray(treated, dtype=bool)
+    treated = np.asarray(treated, dtype=int)
+    arm = treated.astype(bool)
     # One BLAS thread: identical results on every machine, and dbt's threads do not oversubscribe.
     with threadpool_limits(limits=1):
         if settings.learner == "two_model":
-            models = tuple(
-                _classifier(features[arm], converted[arm], weight[arm], settings)
-                for arm in (treated, ~treated)
+            (on_treated, treated_weight), (on_control, control_weight) = (
+                _classifier(settings, converted[rows]) for rows in (arm, ~arm)
+            )
+            model = TwoModels(estimator_trmnt=on_treated, estimator_ctrl=on_control, method="vanilla")
+            model.fit(
+                features,
+                converted,
+                treated,
+                estimator_trmnt_fit_params={treated_weight: weight[arm]},
+                estimator_ctrl_fit_params={control_weight: weight[~arm]},
             )
         else:
-            transformed = (treated == converted.astype(bool)).astype(int)
-            models = (_classifier(features, transformed, weight, settings),)
-    return FittedLearner(settings.learner, models)
+            estimator, weight_name = _classifier(settings)
+            model = ClassTransformation(estimator)
+            model.fit(features, converted, treated, estimator_fit_params={weight_name: weight})
+    return FittedLearner(settings.learner, model)
 
 
 # --- one treatment --------------------------------------------------------------------------
