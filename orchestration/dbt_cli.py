@@ -24,6 +24,9 @@ class DbtWorkspace:
     duckdb_path: Path
     work_dir: Path
     file_format: str = "parquet"
+    # dbt unit tests pin SQL logic on fixtures, not on the data: they give the same answer in
+    # every workspace, so the test suite runs them once (test_dbt_unit_tests) and builds skip them.
+    unit_tests: bool = False
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -40,6 +43,10 @@ class DbtWorkspace:
                 "DBT_LOG_PATH": str(self.work_dir / "logs"),
             }
         )
+        if self.unit_tests:
+            env.pop("DBT_EXCLUDE_RESOURCE_TYPES", None)
+        else:
+            env["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"
         return env
 
 
