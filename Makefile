@@ -76,8 +76,11 @@ lint: install $(LINT_RAW)/_truth/manifest.json
 	CIW_RAW_DATA_PATH=$(LINT_RAW) CIW_DUCKDB_PATH=$(CURDIR)/data/lint/lint.duckdb \
 		$(BIN)/sqlfluff lint models tests/dbt
 
+# Two workers: a dbt build keeps about one core busy (Python per node), so two builds side by
+# side use the machine; tests sharing a build stay on one worker (tests/python/conftest.py).
+PYTEST_WORKERS ?= 2
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint pytest
 

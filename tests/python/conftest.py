@@ -6,12 +6,14 @@ between tests is safe) into pytest's temporary directory.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from orchestration.dbt_cli import PROJECT_DIR
 from orchestration.devtools.sample_data import GeneratorConfig, generate
 
 
@@ -21,12 +23,41 @@ def _generate(root: Path, name: str, **kwargs) -> Path:
     return out
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Unit tests first: modules with no slow test run before the modules that build warehouses.
+# Session builds several modules share: under pytest-xdist (`make test` runs two workers) every
+# module that uses one is sent to the same worker, so each build is made once per session.
+SHARED_BUILDS = ("full_build", "experiment_demo")
 
-    A failing business rule then shows in the first minute, not after the end-to-end builds. A
-    module is moved whole, so its module-scoped fixtures are still set up once.
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each xdist worker parses the dbt project into a target folder of its own.
+
+    Importing the Dagster definitions runs `dbt parse` (orchestration/defs/dbt/project.py); two
+    workers parsing into the project's target/ at once would overwrite each other's manifest.
     """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        folder = PROJECT_DIR / "target" / f"pytest-{worker}"
+        os.environ["DBT_TARGET_PATH"] = str(folder)
+        os.environ["DBT_LOG_PATH"] = str(folder / "logs")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Unit tests first, and whole modules on one xdist worker.
+
+    Modules with no slow test run before the modules that build warehouses, so a failing business
+    rule shows in the first minute. A module is moved and scheduled whole (xdist_group, for
+    `--dist loadgroup`), so its module-scoped build is made once; the modules that share a session
+    build form one group.
+    """
+    modules: dict[object, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.module, []).append(item)
+    for module, module_items in modules.items():
+        shared = [name for name in SHARED_BUILDS if any(name in i.fixturenames for i in module_items)]
+        group = shared[0] if shared else module.__name__
+        for item in module_items:
+            item.add_marker(pytest.mark.xdist_group(group))
     slow_modules = {item.module for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.module in slow_modules)
 

@@ -12,8 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.dbt_cli import DbtWorkspace, run_dbt
-from orchestration.devtools.sample_data import GeneratorConfig, generate
+from orchestration.dbt_cli import DbtWorkspace
 
 pytestmark = pytest.mark.slow
 
@@ -34,15 +33,9 @@ def _query(workspace: DbtWorkspace, sql: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory: pytest.TempPathFactory) -> DbtWorkspace:
-    root = tmp_path_factory.mktemp("customer_360")
-    generate(GeneratorConfig(customers=400, seed=7, out=root / "raw", faults=True))
-    workspace = DbtWorkspace(root / "raw", root / "warehouse.duckdb", root / "dbt")
-    # Cautious: a test on a staged model outside the 360's lineage (assignments -> customers)
-    # is left out instead of failing on a model this build does not make.
-    result = run_dbt(["build", "--select", "+customer_360", "--indirect-selection", "cautious"], workspace)
-    assert result.returncode == 0, result.stdout[-6000:]
-    return workspace
+def build(full_build: DbtWorkspace) -> DbtWorkspace:
+    """The session's full build (3,000 customers, every fault kind): read only."""
+    return full_build
 
 
 def _truth(workspace: DbtWorkspace, name: str) -> pd.DataFrame:

@@ -30,9 +30,8 @@ from dagster import (
     define_asset_job,
 )
 
-from orchestration.dbt_cli import PROJECT_DIR, DbtWorkspace, run_dbt
+from orchestration.dbt_cli import PROJECT_DIR, DbtWorkspace
 from orchestration.defs.checks import layer_checks, to_check_result
-from orchestration.devtools.sample_data import GeneratorConfig, generate
 from orchestration.summary import _checks_section
 from orchestration.validation import frames
 from orchestration.validation.policy import NO_PREVIOUS_RUN, MetricsHistory
@@ -55,25 +54,12 @@ EVENTS = "staging.stg_web__events"
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """300 customers with every fault kind; staging and the customer 360 built.
+def warehouse(full_build: DbtWorkspace) -> Path:
+    """The session's full build (3,000 customers, every fault kind, every layer): read only.
 
-    The marts' suites meet real marts in the Dagster demo run (test_dagster_definitions);
-    here they meet planted tables, which is cheaper and says exactly what must fail.
+    Tests that plant bad values do it in a copy (`_copy`).
     """
-    root = tmp_path_factory.mktemp("validation")
-    generate(GeneratorConfig(customers=300, seed=5, out=root / "raw", faults=True))
-    workspace = DbtWorkspace(root / "raw", root / "warehouse.duckdb", root / "dbt")
-    # Cautious: a test that also reads a mart is left out instead of failing on a table not built.
-    select = [
-        "--select",
-        "+path:models/staging +path:models/customer_360",
-        "--indirect-selection",
-        "cautious",
-    ]
-    result = run_dbt(["build", *select, "--threads", "1"], workspace)
-    assert result.returncode == 0, result.stdout[-6000:]
-    return workspace.duckdb_path
+    return full_build.duckdb_path
 
 
 def _copy(warehouse: Path, tmp_path: Path) -> Path:
