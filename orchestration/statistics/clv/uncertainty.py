@@ -10,7 +10,7 @@ MCMC: posterior means, standard deviations and evenly thinned draws.
 
 Draws carry parameter uncertainty into the intervals only for a trustworthy fit. A degenerate
 fit's Laplace covariance is meaningless (a parameter on its bound, a flat ridge) and its draws,
-exp of normals with standard deviations in the hundreds, overflow to infinity; such a fit gets
+exp of normals with standard deviations in the hundreds, overflow to infinity (or to 0); such a fit gets
 its point estimate repeated instead, so intervals carry the purchase and spend randomness only
 and every value written is finite (see `parameter_draws`).
 """
@@ -115,14 +115,16 @@ def laplace_draws(
     curvature: Curvature, draws_count: int, rng: np.random.Generator, trusted: bool
 ) -> list[dict[str, float]]:
     """`draws_count` parameter draws (pymc names) from the Laplace approximation of a trusted fit
-    with curvature; the point estimate repeated otherwise, or when a draw would overflow."""
+    with curvature; the point estimate repeated otherwise, or when a draw would overflow to
+    infinity or underflow to 0."""
     point = [dict(zip(curvature.names, map(float, np.exp(curvature.centre)), strict=True))] * draws_count
     if not (trusted and curvature.usable):
         return [dict(draw) for draw in point]
     samples = rng.multivariate_normal(curvature.centre, curvature.covariance, size=draws_count, method="eigh")
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         values = np.exp(samples)
-    if not np.all(np.isfinite(values)):
+    # Every parameter is positive: exp overflowing to inf or underflowing to 0 is no draw.
+    if not np.all(np.isfinite(values) & (values > 0)):
         return [dict(draw) for draw in point]
     return [dict(zip(curvature.names, map(float, row), strict=True)) for row in values]
 
