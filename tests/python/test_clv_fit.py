@@ -304,6 +304,21 @@ def test_estimate_map_finds_the_maximum_likelihood_and_its_draws() -> None:
     assert again.draws == found.draws
 
 
+@pytest.mark.slow
+def test_estimate_mcmc_summarises_the_posterior() -> None:
+    settings = FitSettings(
+        fit_method="mcmc", draws_count=25, mcmc=McmcSettings(chains=2, draws=300, tune=300)
+    )
+    found = fit.estimate_mcmc(_poisson_rate_model(), ("rate",), settings, seed=5)
+    error = math.sqrt(COUNTS.mean() / len(COUNTS))
+    print(found.estimates, found.standard_errors, found.convergence_measure)
+    # Flat prior: the posterior is Gamma(sum + 1, n), mean (sum + 1) / n, sd about the MLE's SE.
+    assert found.estimates["rate"] == pytest.approx((COUNTS.sum() + 1) / len(COUNTS), abs=3 * error / 10)
+    assert found.standard_errors["rate"] == pytest.approx(error, rel=0.25)
+    assert found.fit_status == FIT_OK and found.convergence_measure < 1.01
+    assert len(found.draws) == 25 and len({draw["rate"] for draw in found.draws}) > 1
+
+
 def _result(**changes) -> fit.FitResult:
     base = {
         "model_name": "bg_nbd",
