@@ -5,11 +5,9 @@ did not finish is failed, and the line the build summary prints names the parame
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import math
 from datetime import datetime
-from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -23,6 +21,8 @@ from orchestration.statistics.clv.diagnostics import (
     diagnose,
     summary_line,
 )
+from orchestration.statistics.clv.fit import fit_purchase_model, fit_table
+from orchestration.statistics.clv.settings import FitSettings
 
 # BG/NBD on the CDNOW 1/10 sample (Fader, Hardie & Lee 2005), weeks; standard errors of the
 # size the Laplace approximation gives there (a few to 20% of the estimates).
@@ -108,21 +108,12 @@ def test_settings_parse_rendered_config_values() -> None:
         DiagnosticSettings.from_mapping({"max_relative_se": "0"})
 
 
-def _load_fit_module() -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "models" / "marts" / "value" / "clv_model_fit.py"
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
 def test_a_real_fit_on_data_without_dropout_is_flagged_degenerate() -> None:
     """BG/NBD fitted (pymc-marketing MAP, as clv_model_fit does) on buyers who never drop out:
     the dropout Beta runs to a -> 0 and b -> infinity, with standard errors larger than the
-    estimates. The row must say so instead of 'converged'."""
-    fit = _load_fit_module()
+    estimates. The row must say so instead of 'converged', and its parameter draws must be its
+    point estimate, finite (Laplace draws of such a fit overflow to infinity)."""
     rng = np.random.default_rng(5)
     rows = []
     for rate, end in zip(rng.gamma(0.8, 1 / 40, 1500), np.floor(rng.uniform(100, 400, 1500)), strict=True):
@@ -133,12 +124,17 @@ def test_a_real_fit_on_data_without_dropout_is_flagged_degenerate() -> None:
         first = ordered[0] if ordered else 0.0
         rows.append((max(len(ordered) - 1, 0), (ordered[-1] - first) if ordered else 0.0, end - first))
     summary = pd.DataFrame(rows, columns=["frequency", "recency", "T"])
-    result = fit.fit_purchase_model(summary, "bg_nbd", "map", draws_count=10, seed=1, mcmc_settings={})
+    result = fit_purchase_model(summary, FitSettings(draws_count=10, seed=1))
     print(result.estimates, result.standard_errors, result.fit_status, result.fit_diagnostics)
     assert result.fit_status == FIT_DEGENERATE
     assert not result.converged
     assert "a = " in result.fit_diagnostics and "at its lower bound 0" in result.fit_diagnostics
-    rows_out = fit.fit_rows([result], "2026-01-31", datetime(2026, 2, 1))
+    rows_out = fit_table([result], "2026-01-31", datetime(2026, 2, 1))
     assert rows_out.loc[0, "fit_status"] == FIT_DEGENERATE
     assert not rows_out.loc[0, "converged"]
     assert rows_out.loc[0, "fit_diagnostics"] == result.fit_diagnostics
+    assert len(result.draws) == 10
+    for draw in result.draws:
+        assert draw == pytest.approx(result.estimates, rel=1e-12)
+    stored = json.loads(rows_out.loc[0, "parameter_draws"])
+    assert all(math.isfinite(value) for draw in stored for value in draw.values())

@@ -1,34 +1,17 @@
-"""The CLV Python models' building blocks, without dbt: the weighted fit equals the plain one,
-the conditional simulation behind the CLV intervals agrees with pymc-marketing's closed-form
-expectations, and the interval rule holds its level.
-
-The dbt Python model files are loaded as modules (they are not in a package).
+"""The CLV statistics (orchestration/statistics/clv), without dbt: the weighted fit equals the
+plain one, the conditional simulation behind the CLV intervals agrees with pymc-marketing's
+closed-form expectations, and the interval rule holds its level.
 """
 
 from __future__ import annotations
-
-import importlib.util
-from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pytest
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-
-
-def _load(relative: str) -> ModuleType:
-    path = PROJECT_DIR / relative
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fit = _load("models/marts/value/clv_model_fit.py")
-predictions = _load("models/intermediate/value/int_value__clv_predictions.py")
+from orchestration.statistics.clv import data, fit, posterior, predict, simulation
+from orchestration.statistics.clv.likelihood import flat_priors
+from orchestration.statistics.clv.settings import PURCHASE_MODEL_PARAMETERS, FitSettings
 
 BG = {"r": 0.9, "alpha": 70.0, "a": 1.0, "b": 4.0}
 PARETO = {"r": 0.9, "alpha": 70.0, "s": 0.8, "beta": 200.0}
@@ -71,7 +54,7 @@ def simulated() -> pd.DataFrame:
 
 
 def test_collapsed_rows_keep_every_customer(simulated: pd.DataFrame) -> None:
-    rows = fit.collapse_summary(simulated)
+    rows = data.collapse_summary(simulated)
     print(f"{len(simulated)} customers -> {len(rows)} weighted rows")
     assert rows["weight"].sum() == len(simulated)
     assert not rows.duplicated(["frequency", "recency", "T"]).any()
@@ -83,8 +66,8 @@ def test_weighted_fit_equals_the_plain_pymc_marketing_fit(simulated: pd.DataFram
     """Collapsing identical rows must not change the maximum-likelihood estimate."""
     from pymc_marketing import clv
 
-    weighted = fit.fit_purchase_model(simulated, "bg_nbd", "map", draws_count=50, seed=1, mcmc_settings={})
-    plain = clv.BetaGeoModel(model_config=fit.flat_priors(fit.PURCHASE_MODEL_PARAMETERS["bg_nbd"]))
+    weighted = fit.fit_purchase_model(simulated, FitSettings(draws_count=50, seed=1))
+    plain = clv.BetaGeoModel(model_config=flat_priors(PURCHASE_MODEL_PARAMETERS["bg_nbd"]))
     plain.fit(data=simulated.assign(customer_id=np.arange(len(simulated))), method="map", progressbar=False)
     for name in ("r", "alpha", "a", "b"):
         estimate = float(plain.fit_result[name].values.squeeze())
@@ -105,17 +88,15 @@ def test_simulation_matches_closed_form_expectations(model_name: str, parameters
     draws = 20_000
     summary = HISTORIES.assign(customer_key=[f"K{i}" for i in range(len(HISTORIES))])
     horizon = 365.0
-    point = predictions.point_predictions(model_name, parameters, summary, horizon, 1, 0.0)
-    order_value = predictions.expected_order_value(
+    point = predict.point_predictions(model_name, parameters, summary, horizon, 1, 0.0)
+    order_value = predict.expected_order_value(
         SPEND, summary["frequency"].to_numpy(), summary["monetary_value"].to_numpy()
     )
     expected = point["expected_purchases"].to_numpy() * order_value
 
-    clv_model = predictions.fitted_purchase_model(model_name, [parameters] * draws)
-    p_alive = predictions._values(
-        clv_model.expected_probability_alive(predictions.as_customer_frame(summary))
-    )
-    paths = predictions.simulate_discounted_spend(
+    clv_model = posterior.purchase_model_with(model_name, [parameters] * draws)
+    p_alive = posterior.draw_values(clv_model.expected_probability_alive(posterior.customer_frame(summary)))
+    paths = simulation.simulate_discounted_spend(
         np.random.default_rng(11),
         model_name,
         [parameters] * draws,
@@ -141,8 +122,8 @@ def test_simulation_matches_closed_form_expectations(model_name: str, parameters
 
 def test_discounting_lowers_value_by_the_expected_factor() -> None:
     summary = HISTORIES.assign(customer_key=[f"K{i}" for i in range(len(HISTORIES))])
-    plain = predictions.point_predictions("bg_nbd", BG, summary, 365.0, 12, 0.0)
-    discounted = predictions.point_predictions("bg_nbd", BG, summary, 365.0, 12, 0.1)
+    plain = predict.point_predictions("bg_nbd", BG, summary, 365.0, 12, 0.0)
+    discounted = predict.point_predictions("bg_nbd", BG, summary, 365.0, 12, 0.1)
     ratio = discounted["discounted_purchases"] / plain["discounted_purchases"]
     print(f"discounted / plain expected purchases at 10% a year: {ratio.round(4).tolist()}")
     # Purchases spread over the year are discounted by about half a year at 10%: 1.1 ** -0.5.
@@ -159,7 +140,7 @@ def test_interval_rule_holds_its_level() -> None:
     sometimes = np.where(rng.random(draws) < 0.5, rng.lognormal(4, 0.5, draws), 0.0)
     never = np.zeros(draws)
     paths = np.column_stack([sure, sometimes, never])
-    lower, upper, zero_share = predictions.spend_interval(paths, 0.9)
+    lower, upper, zero_share = simulation.spend_interval(paths, 0.9)
     print(f"lower {lower.round(1)}, upper {upper.round(1)}, P(no purchase) {zero_share.round(3)}")
     assert lower[0] > 0  # equal-tailed for a sure buyer
     assert lower[1] == 0 and lower[2] == 0 and upper[2] == 0
