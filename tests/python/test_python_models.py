@@ -21,8 +21,6 @@ from orchestration.statistics.uplift.model import UpliftSettings
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON_MODELS = sorted((ROOT / "models").rglob("*.py"))
 MAX_LINES = 60
-# The CLV models are being moved into orchestration/statistics/clv on their own branch (issue 14).
-NOT_YET_THIN = {"clv_model_fit.py", "int_value__clv_predictions.py"}
 
 
 def config_keys_read(path: Path) -> set[str]:
@@ -52,9 +50,7 @@ def yaml_config(model: str) -> dict:
 
 
 @pytest.mark.parametrize("path", PYTHON_MODELS, ids=lambda path: path.name)
-def test_python_models_are_thin(path: Path, request: pytest.FixtureRequest) -> None:
-    if path.name in NOT_YET_THIN:
-        request.applymarker(pytest.mark.xfail(reason="CLV logic moves to a module on the clv branch"))
+def test_python_models_are_thin(path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{path.relative_to(ROOT)}: {lines} lines; move the logic into orchestration/"
 
