@@ -80,7 +80,7 @@ lint: install $(LINT_RAW)/_truth/manifest.json
 # side use the machine; tests sharing a build stay on one worker (tests/python/conftest.py).
 PYTEST_WORKERS ?= 2
 pytest: install
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=20
 
 test: lint pytest
 
