@@ -118,8 +118,7 @@ final as (
     left join spells
         on
             events.customer_key = spells.customer_key
-            and cast(events.occurred_at as date) >= spells.valid_from
-            and (spells.valid_to is null or cast(events.occurred_at as date) < spells.valid_to)
+            and {{ journey_in_spell('cast(events.occurred_at as date)') }}
 )
 
 select * from final
