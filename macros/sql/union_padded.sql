@@ -19,13 +19,12 @@
             {{ exceptions.raise_compiler_error("union_padded: " ~ relation ~ " names " ~ name
                 ~ ", which is not one of the padded columns") }}
         {%- endfor %}
+        {%- set expressions = keys | list %}
+        {%- for name, value in defaults.items() %}
+            {%- do expressions.append(name if name in computed else value ~ ' as ' ~ name) %}
+        {%- endfor %}
         select
-            {%- for name in keys %}
-                {{ name }},
-            {%- endfor %}
-            {%- for name, value in defaults.items() %}
-                {{ name if name in computed else value ~ ' as ' ~ name }}{{ ',' if not loop.last }}
-            {%- endfor %}
+            {{ expressions | join(',\n            ') }}
         from {{ relation }}
         {%- if not loop.last %}
             union all
