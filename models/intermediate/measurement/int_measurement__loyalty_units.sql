@@ -104,14 +104,7 @@ cohorts as (
 ),
 
 control_sample as (
-    select customer_key
-    from (
-        select
-            customer_key,
-            row_number() over (order by {{ dbt.hash('customer_key') }}, customer_key) as sample_rank
-        from account_customers
-    ) as ranked
-    where sample_rank <= {{ sample_size }}
+    {{ hash_sample('account_customers', sample_size) }}
 ),
 
 controls as (
