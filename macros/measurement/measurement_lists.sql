@@ -43,3 +43,29 @@
         {'name': 'margin_per_customer', 'outcome': 'margin', 'kind': 'mean'},
     ]) }}
 {%- endmacro %}
+
+
+{#- The estimates of loyalty_program_effect: which units they keep (filter),
+    the strata they match within (stratum), the outcome per measure (outcome,
+    a format string over orders, revenue and margin), whether the share of
+    members exceeding their pre-period rate is estimated (share), and whether
+    it is the headline. int_measurement__loyalty_strata sums them per stratum. -#}
+{% macro measurement_loyalty_estimates() -%}
+    {{ return([
+        {'name': 'naive', 'headline': false, 'filter': 'true', 'stratum': as_text('cohort_month'),
+         'outcome': 'post_{}', 'share': false,
+         'description': 'Members after joining against non-members in the same months, unmatched, no before/after difference'},
+        {'name': 'matched_did', 'headline': false, 'filter': 'true', 'stratum': 'stratum_id',
+         'outcome': '{}_change', 'share': true,
+         'description': 'Difference in differences against non-members matched on join month and pre-join behaviour'},
+        {'name': 'matched_did_active', 'headline': true, 'filter': 'is_active_after', 'stratum': 'stratum_id',
+         'outcome': '{}_change', 'share': true,
+         'description': 'Matched difference in differences among customers still buying after the post-period'},
+    ]) }}
+{%- endmacro %}
+
+
+{#- What the loyalty estimates measure per unit (int_measurement__loyalty_units). -#}
+{% macro measurement_loyalty_measures() -%}
+    {{ return(['orders', 'revenue', 'margin']) }}
+{%- endmacro %}

@@ -132,22 +132,4 @@ final as (
     from scheduled
 )
 
-select
-    assignment_id,
-    customer_key,
-    treatment_code,
-    channel,
-    send_window_start,
-    send_window_end,
-    send_timezone,
-    offer_code,
-    offer_description,
-    reason,
-    selection_method,
-    rule_id,
-    expected_value,
-    is_holdout,
-    holdout_type,
-    valid_until,
-    run_date
-from final
+select * from final

@@ -88,7 +88,7 @@ suppressed as (
     inner join suppressions on primary_treatments.customer_key = suppressions.customer_key
 ),
 
-final as (
+exclusions as (
     select
         customer_key,
         treatment_code,
@@ -120,14 +120,18 @@ final as (
         exclusion_reason,
         exclusion_detail
     from suppressed
+),
+
+final as (
+    select
+        {{ dbt.hash(dbt.concat(["customer_key", "'|'", "exclusion_reason"])) }} as exclusion_id,
+        customer_key,
+        treatment_code,
+        rule_id,
+        exclusion_reason,
+        exclusion_detail,
+        {{ as_of_date_literal() }} as run_date
+    from exclusions
 )
 
-select
-    {{ dbt.hash(dbt.concat(["customer_key", "'|'", "exclusion_reason"])) }} as exclusion_id,
-    customer_key,
-    treatment_code,
-    rule_id,
-    exclusion_reason,
-    exclusion_detail,
-    {{ as_of_date_literal() }} as run_date
-from final
+select * from final

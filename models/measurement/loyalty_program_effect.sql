@@ -45,86 +45,34 @@
 {%- set z_alpha = measurement_critical_z() -%}
 {%- set alpha = var('measurement_alpha', 0.05) | float -%}
 {%- set float_type = measurement_type_double() -%}
-{%- set measures = ['orders', 'revenue', 'margin'] -%}
-{%- set estimates = [
-    {'name': 'naive', 'headline': false, 'filter': 'true', 'stratum': as_text('cohort_month'),
-     'outcome': 'post_{}', 'share': false,
-     'description': 'Members after joining against non-members in the same months, unmatched, no before/after difference'},
-    {'name': 'matched_did', 'headline': false, 'filter': 'true', 'stratum': 'stratum_id',
-     'outcome': '{}_change', 'share': true,
-     'description': 'Difference in differences against non-members matched on join month and pre-join behaviour'},
-    {'name': 'matched_did_active', 'headline': true, 'filter': 'is_active_after', 'stratum': 'stratum_id',
-     'outcome': '{}_change', 'share': true,
-     'description': 'Matched difference in differences among customers still buying after the post-period'},
-] -%}
+{%- set measures = measurement_loyalty_measures() -%}
+{%- set estimates = measurement_loyalty_estimates() -%}
 with
 
-units as (
+-- Per estimate and stratum, members' (m) and non-members' (c) sums.
+strata as (
     select
-        customer_key,
-        is_member,
-        cohort_month,
-        stratum_id,
-        post_orders,
-        post_revenue,
-        post_margin,
-        pre_orders_per_period,
-        orders_change,
-        revenue_change,
-        margin_change,
-        is_active_after
-    from {{ ref('int_measurement__loyalty_units') }}
-),
-
-estimate_units as (
-    {%- for estimate in estimates %}
-        select
-            '{{ estimate.name }}' as estimate,
-            {{ estimate.stratum }} as stratum_id,
-            is_member,
+        {%- for group in ['m', 'c'] %}
+            n_{{ group }},
             {%- for measure in measures %}
-                cast({{ estimate.outcome.format(measure) }} as {{ float_type }}) as y_{{ measure }},
+                s_{{ measure }}_{{ group }},
+                ss_{{ measure }}_{{ group }},
             {%- endfor %}
-            cast(pre_orders_per_period as {{ float_type }}) as pre_rate,
-            cast(post_orders as {{ float_type }}) as post_rate,
-            {%- if estimate.share %}
-                case when orders_change > 0 then 1 else 0 end as is_exceeding
-            {%- else %}
-                0 as is_exceeding
-            {%- endif %}
-        from units
-        where {{ estimate.filter }}
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+            pre_{{ group }},
+            post_{{ group }},
+            exceeding_{{ group }},
+        {%- endfor %}
+        estimate,
+        stratum_id
+    from {{ ref('int_measurement__loyalty_strata') }}
 ),
 
 population as (
     select
         estimate,
-        sum(case when is_member then 1 else 0 end) as members_total
-    from estimate_units
+        sum(n_m) as members_total
+    from strata
     group by estimate
-),
-
-strata as (
-    select
-        {%- for group, condition in [('m', 'is_member'), ('c', 'not is_member')] %}
-            sum(case when {{ condition }} then 1 else 0 end) as n_{{ group }},
-            {%- for measure in measures %}
-                sum(case when {{ condition }} then y_{{ measure }} else 0 end) as s_{{ measure }}_{{ group }},
-                sum(case when {{ condition }} then y_{{ measure }} * y_{{ measure }} else 0 end)
-                    as ss_{{ measure }}_{{ group }},
-            {%- endfor %}
-            sum(case when {{ condition }} then pre_rate else 0 end) as pre_{{ group }},
-            sum(case when {{ condition }} then post_rate else 0 end) as post_{{ group }},
-            sum(case when {{ condition }} then is_exceeding else 0 end) as exceeding_{{ group }},
-        {%- endfor %}
-        estimate,
-        stratum_id
-    from estimate_units
-    group by estimate, stratum_id
 ),
 
 matched as (
@@ -203,11 +151,22 @@ errors as (
     from pooled
 ),
 
+-- The changed share's bound and its interval, within [0, 1]; none for the naive estimate.
 bounds as (
     select
-        estimate,
-        changed_share_lower_bound - {{ z_alpha }} * changed_share_standard_error as changed_share_lower,
-        changed_share_lower_bound + {{ z_alpha }} * changed_share_standard_error as changed_share_upper
+        {%- for name, value in [
+            ('changed_share_lower_bound', 'changed_share_lower_bound'),
+            ('changed_share_lower_bound_lower',
+                'changed_share_lower_bound - ' ~ z_alpha ~ ' * changed_share_standard_error'),
+            ('changed_share_lower_bound_upper',
+                'changed_share_lower_bound + ' ~ z_alpha ~ ' * changed_share_standard_error'),
+        ] %}
+            case
+                when estimate != 'naive' and {{ value }} is not null
+                    then greatest(0.0, least(1.0, {{ value }}))
+            end as {{ name }},
+        {%- endfor %}
+        estimate
     from errors
 ),
 
@@ -256,55 +215,14 @@ final as (
             as members_exceeding_share,
         case when population.estimate != 'naive' then errors.controls_exceeding_share end
             as controls_exceeding_share,
-        case
-            when population.estimate != 'naive' and errors.changed_share_lower_bound is not null
-                then greatest(0.0, least(1.0, errors.changed_share_lower_bound))
-        end as changed_share_lower_bound,
-        case
-            when population.estimate != 'naive' and bounds.changed_share_lower is not null
-                then greatest(0.0, least(1.0, bounds.changed_share_lower))
-        end as changed_share_lower_bound_lower,
-        case
-            when population.estimate != 'naive' and bounds.changed_share_upper is not null
-                then greatest(0.0, least(1.0, bounds.changed_share_upper))
-        end as changed_share_lower_bound_upper,
+        bounds.changed_share_lower_bound,
+        bounds.changed_share_lower_bound_lower,
+        bounds.changed_share_lower_bound_upper,
+        1 - bounds.changed_share_lower_bound as unchanged_share_upper_bound,
         {{ as_of_date_literal() }} as as_of_date
     from population
     left join errors on population.estimate = errors.estimate
     left join bounds on population.estimate = bounds.estimate
 )
 
-select
-    estimate,
-    is_headline,
-    method_description,
-    pre_days,
-    post_days,
-    members_total,
-    members_measured,
-    members_unmatched,
-    control_units,
-    strata_matched,
-    member_pre_orders,
-    member_post_orders,
-    control_pre_orders,
-    control_post_orders,
-    {%- for measure in measures %}
-        incremental_{{ measure }}_per_member,
-        incremental_{{ measure }}_per_member_lower,
-        incremental_{{ measure }}_per_member_upper,
-        incremental_{{ measure }}_standard_error,
-        incremental_{{ measure }}_p_value,
-    {%- endfor %}
-    incremental_orders_total,
-    incremental_margin_total,
-    incremental_share_of_member_orders,
-    is_significant,
-    members_exceeding_share,
-    controls_exceeding_share,
-    changed_share_lower_bound,
-    changed_share_lower_bound_lower,
-    changed_share_lower_bound_upper,
-    1 - changed_share_lower_bound as unchanged_share_upper_bound,
-    as_of_date
-from final
+select * from final

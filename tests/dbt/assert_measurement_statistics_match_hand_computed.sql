@@ -9,7 +9,8 @@
     df 73.768228, p 0.0431849, critical t 1.9926475 (Wallace's approximation
     is good to about 1e-5 there);
   - the compile-time normal quantiles and the normal CDF.
-  Unit tests of treatment_effects check the flags and verdicts built on them.
+  Unit tests of int_measurement__effect_statistics and treatment_effects check the
+  flags and verdicts built on them.
 -#}
 {%- set z_2x2 = '((0.2 - 0.15) / sqrt(0.175 * 0.825 * (1.0 / 1000 + 1.0 / 1000)))' -%}
 {%- set var_t = measurement_variance('50.0', '600.0', '7984.0') -%}

@@ -53,6 +53,7 @@ def _build_lifecycle(workspace: DbtWorkspace, *extra: str) -> None:
         "--select",
         "+customer_lifecycle",
         "+journey_events",
+        "+path:models/intermediate/journey",
         "--exclude",
         NOT_BUILT_HERE,
         *extra,

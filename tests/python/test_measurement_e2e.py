@@ -28,8 +28,10 @@ ZERO_CAMPAIGN = "RCT-04"  # NEWSLETTER: planted effect zero
 ALPHA = 0.05  # dbt var measurement_alpha
 MIN_STRATUM_CONTROLS = 5  # dbt var measurement_loyalty_min_stratum_controls
 MEASUREMENT_MODELS = (
-    "int_measurement__assignments int_measurement__assignment_context int_measurement__effect_sums "
-    "int_measurement__loyalty_units treatment_outcomes treatment_effects loyalty_program_effect"
+    "int_measurement__assignments int_measurement__value_tier_thresholds int_measurement__assignment_context "
+    "int_measurement__assignment_outcomes int_measurement__effect_sums int_measurement__effect_statistics "
+    "int_measurement__loyalty_anchors int_measurement__loyalty_units int_measurement__loyalty_strata "
+    "treatment_outcomes treatment_effects loyalty_program_effect"
 )
 # Metrics the zero-effect check covers: the newsletter changes no purchase, but a click on it
 # is a visit, so its visit rate may rise for real.

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 
 PLANTED = ("WINBACK_10", "CROSS_SELL", "LOYALTY_BONUS")
 ZERO = "NEWSLETTER"
-UPLIFT_MODELS = "int_measurement__uplift_features uplift_scores uplift_model_evaluation"
+UPLIFT_MODELS = "int_measurement__uplift_observations int_measurement__uplift_features uplift_scores uplift_model_evaluation"
 # Activation's models without measurement: measurement reads activation's history, so a
 # plain `int_activation__model_scores+` would rebuild the uplift models too.
 ACTIVATION_ONLY = ["--exclude", "path:models/measurement", "path:models/intermediate/measurement"]

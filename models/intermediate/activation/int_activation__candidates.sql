@@ -173,12 +173,4 @@ final as (
     from model_candidates
 )
 
-select
-    customer_key,
-    rule_id,
-    priority,
-    treatment_code,
-    selection_method,
-    expected_value,
-    reason
-from final
+select * from final

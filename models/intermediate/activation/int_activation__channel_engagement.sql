@@ -78,12 +78,4 @@ final as (
             and customer_channels.channel = message_totals.channel
 )
 
-select
-    customer_key,
-    channel,
-    has_consent,
-    messages_sent_365d,
-    messages_opened_365d,
-    messages_clicked_365d,
-    engagement_score
-from final
+select * from final

@@ -22,8 +22,4 @@ final as (
     group by customer_key
 )
 
-select
-    customer_key,
-    contacts_in_window,
-    last_contact_at
-from final
+select * from final

@@ -66,18 +66,4 @@ final as (
     left join customer_lifecycle on customers.customer_key = customer_lifecycle.customer_key
 )
 
-select
-    customer_key,
-    lifecycle_stage,
-    value_tier,
-    needs_segment_id,
-    persona_name,
-    p_alive,
-    expected_order_value,
-    margin_rate,
-    cross_sell_category,
-    cross_sell_expected_margin,
-    preferred_iso_weekday,
-    preferred_hour_utc,
-    main_timezone
-from final
+select * from final

@@ -22,8 +22,4 @@ final as (
     group by customer_key, event_type
 )
 
-select
-    customer_key,
-    event_type,
-    last_event_at
-from final
+select * from final

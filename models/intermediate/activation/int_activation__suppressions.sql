@@ -85,8 +85,4 @@ final as (
     from erased
 )
 
-select
-    customer_key,
-    suppression_reason,
-    suppressed_since
-from final
+select * from final

@@ -112,6 +112,7 @@ recent_gaps as (
         purchase_days.customer_key,
         purchase_days.purchase_number,
         gaps.gap_days,
+        thresholds.rhythm_min_gaps,
         row_number() over (
             partition by purchase_days.customer_key, purchase_days.purchase_number
             order by gaps.gap_days, gaps.purchase_number
@@ -129,19 +130,21 @@ recent_gaps as (
 ),
 
 -- The middle gap, or the mean of the two middle gaps (ranks r with
--- n <= 2r <= n + 2), without a dialect's median function.
+-- n <= 2r <= n + 2), without a dialect's median function; only once there
+-- are rhythm_min_gaps gaps.
 rhythms as (
     select
         customer_key,
         purchase_number,
-        max(gaps_count) as rhythm_gaps_count,
         avg(cast(gap_days as {{ dbt.type_float() }})) as rhythm_days
     from recent_gaps
     where 2 * gap_rank between gaps_count and gaps_count + 2
     group by customer_key, purchase_number
+    having max(gaps_count) >= max(rhythm_min_gaps)
 ),
 
-with_rhythms as (
+-- The rhythm's multiple, within the seed's bounds; the default without a rhythm.
+with_thresholds as (
     select
         purchase_days.customer_key,
         purchase_days.purchase_date,
@@ -158,82 +161,23 @@ with_rhythms as (
             as gap_days,
         {{ dbt.datediff('purchase_days.first_purchase_date', 'purchase_days.purchase_date', 'day') }}
             as days_since_first_purchase,
-        case
-            when rhythms.rhythm_gaps_count >= thresholds.rhythm_min_gaps then rhythms.rhythm_days
-        end as rhythm_days,
-        thresholds.at_risk_rhythm_multiple,
-        thresholds.at_risk_min_days,
-        thresholds.at_risk_max_days,
-        thresholds.at_risk_default_days,
-        thresholds.lapsed_rhythm_multiple,
-        thresholds.lapsed_min_days,
-        thresholds.lapsed_max_days,
-        thresholds.lapsed_default_days
+        {%- for kind in ['at_risk', 'lapsed'] %}
+            {%- set by_rhythm = 'cast(ceiling(thresholds.' ~ kind ~ '_rhythm_multiple * rhythms.rhythm_days) as '
+                ~ dbt.type_int() ~ ')' %}
+            case
+                when rhythms.rhythm_days is null then thresholds.{{ kind }}_default_days
+                when {{ by_rhythm }} < thresholds.{{ kind }}_min_days then thresholds.{{ kind }}_min_days
+                when {{ by_rhythm }} > thresholds.{{ kind }}_max_days then thresholds.{{ kind }}_max_days
+                else {{ by_rhythm }}
+            end as {{ kind }}_after_days,
+        {%- endfor %}
+        rhythms.rhythm_days
     from purchase_days
     cross join thresholds
     left join rhythms
         on
             purchase_days.customer_key = rhythms.customer_key
             and purchase_days.purchase_number = rhythms.purchase_number
-),
-
-with_multiples as (
-    select
-        customer_key,
-        purchase_date,
-        purchase_number,
-        first_order_id,
-        first_ordered_at,
-        orders_count,
-        net_revenue,
-        gross_margin,
-        first_purchase_date,
-        previous_purchase_date,
-        next_purchase_date,
-        gap_days,
-        days_since_first_purchase,
-        rhythm_days,
-        at_risk_min_days,
-        at_risk_max_days,
-        at_risk_default_days,
-        lapsed_min_days,
-        lapsed_max_days,
-        lapsed_default_days,
-        cast(ceiling(at_risk_rhythm_multiple * rhythm_days) as {{ dbt.type_int() }}) as at_risk_rhythm_days,
-        cast(ceiling(lapsed_rhythm_multiple * rhythm_days) as {{ dbt.type_int() }}) as lapsed_rhythm_days
-    from with_rhythms
-),
-
--- The rhythm's multiple, within the seed's bounds; the default without a rhythm.
-with_thresholds as (
-    select
-        customer_key,
-        purchase_date,
-        purchase_number,
-        first_order_id,
-        first_ordered_at,
-        orders_count,
-        net_revenue,
-        gross_margin,
-        first_purchase_date,
-        previous_purchase_date,
-        next_purchase_date,
-        gap_days,
-        days_since_first_purchase,
-        rhythm_days,
-        case
-            when rhythm_days is null then at_risk_default_days
-            when at_risk_rhythm_days < at_risk_min_days then at_risk_min_days
-            when at_risk_rhythm_days > at_risk_max_days then at_risk_max_days
-            else at_risk_rhythm_days
-        end as at_risk_after_days,
-        case
-            when rhythm_days is null then lapsed_default_days
-            when lapsed_rhythm_days < lapsed_min_days then lapsed_min_days
-            when lapsed_rhythm_days > lapsed_max_days then lapsed_max_days
-            else lapsed_rhythm_days
-        end as lapsed_after_days
-    from with_multiples
 ),
 
 final as (

@@ -112,48 +112,32 @@ known_purchase_days as (
 ),
 
 -- Every day on which the stage set by a purchase may change by the passing
--- of time, while that purchase is the customer's last one.
+-- of time, while that purchase is the customer's last one: the purchase day,
+-- the end of onboarding (first purchase) or of the reactivated window (a
+-- reactivation), the at-risk and lapsed thresholds and the P(alive) date.
+{%- set purchase_checkpoints = [
+    ('known_purchase_days.purchase_date', 'true'),
+    (journey_add_days('known_purchase_days.purchase_date', 'thresholds.onboarding_days'),
+        'known_purchase_days.purchase_number = 1'),
+    (journey_add_days('known_purchase_days.purchase_date', 'thresholds.reactivated_days'),
+        'known_purchase_days.is_reactivation'),
+    (journey_add_days('known_purchase_days.purchase_date', 'known_purchase_days.at_risk_after_days'), 'true'),
+    (journey_add_days('known_purchase_days.purchase_date', 'known_purchase_days.lapsed_after_days'), 'true'),
+    ('known_purchase_days.p_alive_at_risk_date', 'known_purchase_days.p_alive_at_risk_date is not null'),
+] %}
 purchase_checkpoints as (
-    select
-        customer_key,
-        superseded_date,
-        purchase_date as checkpoint_date
-    from known_purchase_days
-    union all
-    select
-        known_purchase_days.customer_key,
-        known_purchase_days.superseded_date,
-        {{ journey_add_days('known_purchase_days.purchase_date', 'thresholds.onboarding_days') }} as checkpoint_date
-    from known_purchase_days
-    cross join thresholds
-    where known_purchase_days.purchase_number = 1
-    union all
-    select
-        known_purchase_days.customer_key,
-        known_purchase_days.superseded_date,
-        {{ journey_add_days('known_purchase_days.purchase_date', 'thresholds.reactivated_days') }} as checkpoint_date
-    from known_purchase_days
-    cross join thresholds
-    where known_purchase_days.is_reactivation
-    union all
-    select
-        customer_key,
-        superseded_date,
-        {{ journey_add_days('purchase_date', 'at_risk_after_days') }} as checkpoint_date
-    from known_purchase_days
-    union all
-    select
-        customer_key,
-        superseded_date,
-        {{ journey_add_days('purchase_date', 'lapsed_after_days') }} as checkpoint_date
-    from known_purchase_days
-    union all
-    select
-        customer_key,
-        superseded_date,
-        p_alive_at_risk_date as checkpoint_date
-    from known_purchase_days
-    where p_alive_at_risk_date is not null
+    {%- for checkpoint_date, condition in purchase_checkpoints %}
+        select
+            known_purchase_days.customer_key,
+            known_purchase_days.superseded_date,
+            {{ checkpoint_date }} as checkpoint_date
+        from known_purchase_days
+        cross join thresholds
+        where {{ condition }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 checkpoint_days as (

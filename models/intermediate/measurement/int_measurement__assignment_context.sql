@@ -12,14 +12,13 @@
   - needs segment: 0 ('unknown', cold start) when the customer had fewer
     than var needs_min_orders non-cancelled orders before the assignment
     date, else their current segment (needs are stable; the fit keeps ids);
-  - value tier: the tiers of seeds/value_tiers applied to the percent rank of
-    the customer's revenue before the assignment date among the buyers of
-    that date (a deterministic hash sample of var
-    measurement_value_tier_sample_size buyers sets the thresholds); the
-    current-value part of customer_value's score, as a predicted CLV of the
-    past does not exist. No purchase before the date: the no-purchase tier.
+  - value tier: the highest tier whose threshold on the assignment date
+    (int_measurement__value_tier_thresholds: the tiers of seeds/value_tiers
+    applied to the percent rank of revenue before the date) the customer's
+    revenue before the date reaches; the current-value part of
+    customer_value's score, as a predicted CLV of the past does not exist.
+    No purchase before the date: the no-purchase tier.
 -#}
-{%- set sample_size = var('measurement_value_tier_sample_size', 20000) -%}
 with
 
 assignments as (
@@ -80,6 +79,14 @@ value_tiers as (
     from {{ ref('value_tiers') }}
 ),
 
+tier_thresholds as (
+    select
+        assigned_date,
+        value_tier_rank,
+        min_revenue
+    from {{ ref('int_measurement__value_tier_thresholds') }}
+),
+
 history_before as (
     select
         assignments.assignment_key,
@@ -94,69 +101,6 @@ history_before as (
             assignments.customer_key = orders.customer_key
             and assignments.assigned_day_start > orders.ordered_at
     group by assignments.assignment_key
-),
-
-assignment_dates as (
-    select distinct
-        assigned_date,
-        assigned_day_start
-    from assignments
-),
-
-buyers as (
-    select distinct customer_key
-    from orders
-),
-
-buyer_sample as (
-    select customer_key
-    from (
-        select
-            customer_key,
-            row_number() over (order by {{ dbt.hash('customer_key') }}, customer_key) as sample_rank
-        from buyers
-    ) as ranked
-    where sample_rank <= {{ sample_size }}
-),
-
-sample_orders as (
-    select
-        orders.customer_key,
-        orders.ordered_at,
-        orders.net_amount
-    from orders
-    inner join buyer_sample on orders.customer_key = buyer_sample.customer_key
-),
-
-sample_revenue as (
-    select
-        assignment_dates.assigned_date,
-        sample_orders.customer_key,
-        sum(sample_orders.net_amount) as revenue_before
-    from assignment_dates
-    inner join sample_orders on assignment_dates.assigned_day_start > sample_orders.ordered_at
-    group by assignment_dates.assigned_date, sample_orders.customer_key
-),
-
-sample_percentiles as (
-    select
-        assigned_date,
-        revenue_before,
-        percent_rank() over (partition by assigned_date order by revenue_before) as revenue_percentile
-    from sample_revenue
-),
-
--- The least revenue that reaches each tier's percentile on each date.
-tier_thresholds as (
-    select
-        sample_percentiles.assigned_date,
-        value_tiers.value_tier,
-        value_tiers.value_tier_rank,
-        min(sample_percentiles.revenue_before) as min_revenue
-    from sample_percentiles
-    inner join value_tiers
-        on sample_percentiles.revenue_percentile >= value_tiers.min_value_percentile
-    group by sample_percentiles.assigned_date, value_tiers.value_tier, value_tiers.value_tier_rank
 ),
 
 buyer_tiers as (
@@ -255,19 +199,4 @@ final as (
     left join value_tiers on combined.value_tier_rank = value_tiers.value_tier_rank
 )
 
-select
-    assignment_key,
-    customer_key,
-    orders_before,
-    revenue_before,
-    margin_before,
-    first_purchase_at,
-    last_purchase_at,
-    tenure_days,
-    days_since_last_purchase,
-    needs_segment_id,
-    persona_name,
-    value_tier,
-    value_tier_rank,
-    lifecycle_stage
-from final
+select * from final

@@ -73,7 +73,6 @@ own as (
             {{ dbt.concat(["'CIW-'", 'treatment_code', "'-'", as_text('run_date')]) }} as campaign_id,
         {%- endif %}
         customer_key,
-        cast(null as {{ dbt.type_string() }}) as customer_id,
         treatment_code,
         channel,
         selection_method,
@@ -94,49 +93,29 @@ external as (
         account_keys.customer_key,
         external_assignments.customer_id,
         external_assignments.treatment_code,
-        cast(null as {{ dbt.type_string() }}) as channel,
         'randomized' as selection_method,
-        cast(null as {{ dbt.type_string() }}) as holdout_type,
         external_assignments.assignment_group,
         external_assignments.is_shared_control,
-        external_assignments.assigned_at,
-        cast(null as date) as run_date
+        external_assignments.assigned_at
     from external_assignments
     left join account_keys on external_assignments.customer_id = account_keys.customer_id
 ),
 
+-- Each source names the columns only it has (macros/sql/union_padded.sql).
 unioned as (
-    select
-        assignment_source,
-        assignment_id,
-        campaign_id,
-        customer_key,
-        customer_id,
-        treatment_code,
-        channel,
-        selection_method,
-        holdout_type,
-        assignment_group,
-        is_shared_control,
-        assigned_at,
-        run_date
-    from own
-    union all
-    select
-        assignment_source,
-        assignment_id,
-        campaign_id,
-        customer_key,
-        customer_id,
-        treatment_code,
-        channel,
-        selection_method,
-        holdout_type,
-        assignment_group,
-        is_shared_control,
-        assigned_at,
-        run_date
-    from external
+    {{ union_padded(
+        {'own': ['channel', 'holdout_type', 'run_date'], 'external': ['customer_id']},
+        keys=[
+            'assignment_source', 'assignment_id', 'campaign_id', 'customer_key', 'treatment_code',
+            'selection_method', 'assignment_group', 'is_shared_control', 'assigned_at',
+        ],
+        padded={
+            'customer_id': 'cast(null as ' ~ dbt.type_string() ~ ')',
+            'channel': 'cast(null as ' ~ dbt.type_string() ~ ')',
+            'holdout_type': 'cast(null as ' ~ dbt.type_string() ~ ')',
+            'run_date': 'cast(null as date)',
+        },
+    ) }}
 ),
 
 windowed as (
@@ -206,24 +185,4 @@ final as (
     left join external_arms on windowed.assignment_key = external_arms.assignment_key
 )
 
-select
-    assignment_key,
-    assignment_source,
-    assignment_id,
-    campaign_id,
-    customer_key,
-    customer_id,
-    treatment_code,
-    channel,
-    selection_method,
-    holdout_type,
-    assignment_group,
-    is_treated,
-    is_shared_control,
-    compared_arms,
-    assigned_at,
-    assigned_date,
-    response_window_end,
-    is_window_complete,
-    run_date
-from final
+select * from final

@@ -98,15 +98,18 @@ exploded as (
     {%- endfor %}
 ),
 
-cells as (
+final as (
     select
+        {{ dbt.concat(['campaign_id', "'|'", 'treatment_code', "'|'", 'dimension', "'|'", 'dimension_value']) }}
+            as effect_id,
         campaign_id,
         treatment_code,
         dimension,
         dimension_value,
         dimension_label,
-        dimension_order,
         count(case when is_treated then 1 end) as n_treated,
+        count(case when not is_treated then 1 end) as n_control,
+        count(case when is_shared_control then 1 end) as n_control_shared,
         {%- for outcome in outcomes %}
             coalesce(sum(case when is_treated then {{ outcome.name }} end), 0)
                 as {{ outcome.name }}_sum_treated,
@@ -120,8 +123,7 @@ cells as (
                 count(case when {{ outcome.name }} is null then 1 end) as {{ outcome.name }}_unknown,
             {%- endif %}
         {%- endfor %}
-        count(case when not is_treated then 1 end) as n_control,
-        count(case when is_shared_control then 1 end) as n_control_shared
+        dimension_order
     from exploded
     group by
         campaign_id,
@@ -132,25 +134,4 @@ cells as (
         dimension_order
 )
 
-select
-    {{ dbt.concat(['campaign_id', "'|'", 'treatment_code', "'|'", 'dimension', "'|'", 'dimension_value']) }}
-        as effect_id,
-    campaign_id,
-    treatment_code,
-    dimension,
-    dimension_value,
-    dimension_label,
-    n_treated,
-    n_control,
-    n_control_shared,
-    {%- for outcome in outcomes %}
-        {{ outcome.name }}_sum_treated,
-        {{ outcome.name }}_sum_control,
-        {{ outcome.name }}_sumsq_treated,
-        {{ outcome.name }}_sumsq_control,
-        {%- if outcome.nullable %}
-            {{ outcome.name }}_unknown,
-        {%- endif %}
-    {%- endfor %}
-    dimension_order
-from cells
+select * from final

@@ -4,7 +4,9 @@
   Each row carries the customer's lifecycle stage on the event's day (after
   the event: a first purchase is an event of a 'new' customer) and its
   context: the id of the row it came from, a channel, a detail and a value,
-  whose meaning per event type is in the seed and the model's YAML.
+  whose meaning per event type is in the seed and the model's YAML. The
+  events from contacts (carts, loyalty, complaints, NPS, consents) come from
+  int_journey__engagement_events; purchases and stage changes are made here.
 -#}
 with
 
@@ -42,64 +44,18 @@ spells as (
     from {{ ref('customer_lifecycle_history') }}
 ),
 
-sessions as (
+engagement_events as (
     select
-        session_id,
+        event_type,
         customer_key,
-        ended_at,
-        cart_adds_count,
-        is_cart_abandoned
-    from {{ ref('int_customer__web_sessions') }}
-),
-
-memberships as (
-    select
-        member_id,
-        customer_key,
-        tier,
-        joined_at,
-        left_at
-    from {{ ref('int_customer__loyalty_memberships') }}
-),
-
-service_cases as (
-    select
-        case_id,
-        customer_key,
-        contact_channel,
-        contact_reason,
-        opened_at,
-        resolved_at,
-        satisfaction
-    from {{ ref('int_customer__service_cases') }}
-),
-
-complaint_reasons as (
-    select contact_reason
-    from {{ ref('journey_complaint_reasons') }}
-    where is_complaint
-),
-
-survey_responses as (
-    select
-        response_id,
-        customer_key,
-        nps_score,
-        nps_category,
-        touchpoint,
-        answered_at
-    from {{ ref('int_customer__survey_responses') }}
-),
-
-consents as (
-    select
-        consent_change_id,
-        customer_key,
-        channel,
-        is_granted,
-        changed_at,
-        change_source
-    from {{ ref('int_customer__consents') }}
+        occurred_at,
+        context_id,
+        context_channel,
+        context_detail,
+        context_value,
+        from_stage,
+        to_stage
+    from {{ ref('int_journey__engagement_events') }}
 ),
 
 purchase_events as (
@@ -109,10 +65,7 @@ purchase_events as (
         purchase_days.first_ordered_at as occurred_at,
         purchase_days.first_order_id as context_id,
         orders.channel as context_channel,
-        cast(null as {{ dbt.type_string() }}) as context_detail,
-        cast(orders.net_amount as {{ dbt.type_float() }}) as context_value,
-        cast(null as {{ dbt.type_string() }}) as from_stage,
-        cast(null as {{ dbt.type_string() }}) as to_stage
+        cast(orders.net_amount as {{ dbt.type_float() }}) as context_value
     from purchase_days
     inner join orders on purchase_days.first_order_id = orders.order_id
     where purchase_days.purchase_number <= 2
@@ -126,9 +79,7 @@ stage_events as (
         spells.customer_key,
         coalesce(purchase_days.first_ordered_at, cast(spells.valid_from as {{ dbt.type_timestamp() }})) as occurred_at,
         spells.spell_id as context_id,
-        cast(null as {{ dbt.type_string() }}) as context_channel,
         {{ dbt.concat(['spells.previous_stage', "' -> '", 'spells.lifecycle_stage']) }} as context_detail,
-        cast(null as {{ dbt.type_float() }}) as context_value,
         spells.previous_stage as from_stage,
         spells.lifecycle_stage as to_stage
     from spells
@@ -139,144 +90,13 @@ stage_events as (
     where spells.previous_stage is not null
 ),
 
-cart_events as (
-    select
-        'cart_abandoned' as event_type,
-        customer_key,
-        ended_at as occurred_at,
-        session_id as context_id,
-        cast(null as {{ dbt.type_string() }}) as context_channel,
-        cast(null as {{ dbt.type_string() }}) as context_detail,
-        cast(cart_adds_count as {{ dbt.type_float() }}) as context_value,
-        cast(null as {{ dbt.type_string() }}) as from_stage,
-        cast(null as {{ dbt.type_string() }}) as to_stage
-    from sessions
-    where is_cart_abandoned
-),
-
-loyalty_events as (
-    select
-        'loyalty_joined' as event_type,
-        customer_key,
-        joined_at as occurred_at,
-        member_id as context_id,
-        cast(null as {{ dbt.type_string() }}) as context_channel,
-        tier as context_detail,
-        cast(null as {{ dbt.type_float() }}) as context_value,
-        cast(null as {{ dbt.type_string() }}) as from_stage,
-        cast(null as {{ dbt.type_string() }}) as to_stage
-    from memberships
-    union all
-    select
-        'loyalty_left' as event_type,
-        customer_key,
-        left_at as occurred_at,
-        member_id as context_id,
-        cast(null as {{ dbt.type_string() }}) as context_channel,
-        tier as context_detail,
-        cast(null as {{ dbt.type_float() }}) as context_value,
-        cast(null as {{ dbt.type_string() }}) as from_stage,
-        cast(null as {{ dbt.type_string() }}) as to_stage
-    from memberships
-    where left_at is not null
-),
-
-complaint_events as (
-    select
-        'service_complaint_opened' as event_type,
-        service_cases.customer_key,
-        service_cases.opened_at as occurred_at,
-        service_cases.case_id as context_id,
-        service_cases.contact_channel as context_channel,
-        service_cases.contact_reason as context_detail,
-        cast(null as {{ dbt.type_float() }}) as context_value,
-        cast(null as {{ dbt.type_string() }}) as from_stage,
-        cast(null as {{ dbt.type_string() }}) as to_stage
-    from service_cases
-    inner join complaint_reasons on service_cases.contact_reason = complaint_reasons.contact_reason
-    union all
-    select
-        'service_complaint_resolved' as event_type,
-        service_cases.customer_key,
-        service_cases.resolved_at as occurred_at,
-        service_cases.case_id as context_id,
-        service_cases.contact_channel as context_channel,
-        service_cases.contact_reason as context_detail,
-        cast(service_cases.satisfaction as {{ dbt.type_float() }}) as context_value,
-        cast(null as {{ dbt.type_string() }}) as from_stage,
-        cast(null as {{ dbt.type_string() }}) as to_stage
-    from service_cases
-    inner join complaint_reasons on service_cases.contact_reason = complaint_reasons.contact_reason
-    where service_cases.resolved_at is not null
-),
-
-detractor_events as (
-    select
-        'nps_detractor' as event_type,
-        customer_key,
-        answered_at as occurred_at,
-        response_id as context_id,
-        cast(null as {{ dbt.type_string() }}) as context_channel,
-        touchpoint as context_detail,
-        cast(nps_score as {{ dbt.type_float() }}) as context_value,
-        cast(null as {{ dbt.type_string() }}) as from_stage,
-        cast(null as {{ dbt.type_string() }}) as to_stage
-    from survey_responses
-    where nps_category = 'detractor'
-),
-
--- The state of a channel before each change, across all the person's
--- accounts; at the same instant a grant sorts before a withdrawal.
-consent_changes as (
-    select
-        consent_change_id,
-        customer_key,
-        channel,
-        is_granted,
-        changed_at,
-        change_source,
-        lag(is_granted) over (
-            partition by customer_key, channel
-            order by changed_at, case when is_granted then 0 else 1 end, consent_change_id
-        ) as was_granted
-    from consents
-),
-
-consent_events as (
-    select
-        'consent_withdrawn' as event_type,
-        customer_key,
-        changed_at as occurred_at,
-        consent_change_id as context_id,
-        channel as context_channel,
-        change_source as context_detail,
-        cast(null as {{ dbt.type_float() }}) as context_value,
-        cast(null as {{ dbt.type_string() }}) as from_stage,
-        cast(null as {{ dbt.type_string() }}) as to_stage
-    from consent_changes
-    where not is_granted and was_granted
-),
-
+-- Each event type names the context it has (macros/sql/union_padded.sql).
 events as (
-    {%- for relation in [
-        'purchase_events', 'stage_events', 'cart_events', 'loyalty_events',
-        'complaint_events', 'detractor_events', 'consent_events',
-    ] %}
-        select
-            event_type,
-            customer_key,
-            occurred_at,
-            context_id,
-            context_channel,
-            context_detail,
-            context_value,
-            from_stage,
-            to_stage
-        from {{ relation }}
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ journey_event_union({
+        'purchase_events': ['context_channel', 'context_value'],
+        'stage_events': ['context_detail', 'from_stage', 'to_stage'],
+        'engagement_events': ['context_channel', 'context_detail', 'context_value', 'from_stage', 'to_stage'],
+    }) }}
 ),
 
 final as (
@@ -298,8 +118,7 @@ final as (
     left join spells
         on
             events.customer_key = spells.customer_key
-            and cast(events.occurred_at as date) >= spells.valid_from
-            and (spells.valid_to is null or cast(events.occurred_at as date) < spells.valid_to)
+            and {{ journey_in_spell('cast(events.occurred_at as date)') }}
 )
 
 select * from final

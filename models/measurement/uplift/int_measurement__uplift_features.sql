@@ -1,77 +1,35 @@
 {{ config(schema='intermediate') }}
 {#-
-  What the uplift models learn from and score, one row per observation:
-  - training: every assignment of measurement.treatment_outcomes whose response
-    window is complete, with its arm, conversion and window margin;
-  - scoring: every customer of the 360, as of the as-of date.
+  What the uplift models learn from and score, one row per observation of
+  int_measurement__uplift_observations (training: an assignment with a
+  complete response window and its arm; scoring: a customer of the 360).
   Both get the same features computed by the same code as of their reference
   instant (the assignment's assigned_at, or the end of the as-of date), from
   data before it only: a treated customer's response must not leak into the
-  features that are meant to predict it. The needs segment and lifecycle
-  stage are those at assignment (treatment_outcomes) for training rows and the
-  current ones for scoring rows; the needs segment's id comes from the latest
-  fit in both (see int_measurement__assignment_context). Margin is net revenue
-  less cost of goods, before returns (refunds carry no date of their own here).
-  Category and channel columns follow macros/features/feature_lists.sql.
-  A shared control (an outside experiment's control row without a treatment
-  code) trains the model of every arm of its campaign: one training row per
-  arm, keyed training:<assignment_key>:<arm> (macros/measurement/compared_arms.sql).
+  features that are meant to predict it. The needs segment's id comes from
+  the latest fit in both (see int_measurement__assignment_context). Margin is
+  net revenue less cost of goods, before returns (refunds carry no date of
+  their own here). Category and channel columns follow
+  macros/features/feature_lists.sql.
 -#}
 {%- set categories = feature_categories() -%}
 {%- set channels = feature_sales_channels() -%}
 with
 
-assignments as (
+observations as (
     select
-        assignment_key,
-        campaign_id,
+        observation_key,
+        observation_role,
+        customer_key,
         treatment_code,
-        is_treated
-    from {{ ref('treatment_outcomes') }}
-),
-
-compared_arms as (
-    {{ measurement_compared_arms('assignments') }}
-),
-
-outcomes as (
-    select
-        case
-            when treatment_outcomes.treatment_code is null
-                then {{ dbt.concat(['treatment_outcomes.assignment_key', "':'", 'compared_arms.arm_code']) }}
-            else treatment_outcomes.assignment_key
-        end as assignment_key,
-        treatment_outcomes.assignment_source,
-        treatment_outcomes.customer_key,
-        compared_arms.arm_code as treatment_code,
-        treatment_outcomes.is_treated,
-        treatment_outcomes.assigned_at,
-        treatment_outcomes.converted,
-        treatment_outcomes.margin,
-        treatment_outcomes.needs_segment_id,
-        treatment_outcomes.lifecycle_stage
-    from {{ ref('treatment_outcomes') }} as treatment_outcomes
-    inner join compared_arms on treatment_outcomes.assignment_key = compared_arms.assignment_key
-    where treatment_outcomes.is_window_complete
-),
-
-customers as (
-    select customer_key
-    from {{ ref('customer_360') }}
-),
-
-customer_needs as (
-    select
-        customer_key,
-        needs_segment_id
-    from {{ ref('customer_needs') }}
-),
-
-customer_lifecycle as (
-    select
-        customer_key,
-        lifecycle_stage
-    from {{ ref('customer_lifecycle') }}
+        assignment_source,
+        is_treated,
+        converted,
+        margin,
+        needs_segment_id,
+        lifecycle_stage,
+        reference_at
+    from {{ ref('int_measurement__uplift_observations') }}
 ),
 
 orders as (
@@ -110,38 +68,6 @@ memberships as (
         joined_at,
         left_at
     from {{ ref('int_customer__loyalty_memberships') }}
-),
-
-observations as (
-    select
-        {{ dbt.concat(["'training:'", 'assignment_key']) }} as observation_key,
-        'training' as observation_role,
-        customer_key,
-        treatment_code,
-        assignment_source,
-        is_treated,
-        converted,
-        margin,
-        needs_segment_id,
-        lifecycle_stage,
-        assigned_at as reference_at
-    from outcomes
-    union all
-    select
-        {{ dbt.concat(["'scoring:'", 'customers.customer_key']) }} as observation_key,
-        'scoring' as observation_role,
-        customers.customer_key,
-        cast(null as {{ dbt.type_string() }}) as treatment_code,
-        cast(null as {{ dbt.type_string() }}) as assignment_source,
-        cast(null as boolean) as is_treated,
-        cast(null as boolean) as converted,
-        cast(null as {{ dbt.type_float() }}) as margin,
-        coalesce(customer_needs.needs_segment_id, 0) as needs_segment_id,
-        coalesce(customer_lifecycle.lifecycle_stage, 'unknown') as lifecycle_stage,
-        {{ as_of_upper_bound() }} as reference_at
-    from customers
-    left join customer_needs on customers.customer_key = customer_needs.customer_key
-    left join customer_lifecycle on customers.customer_key = customer_lifecycle.customer_key
 ),
 
 order_history as (
@@ -257,33 +183,4 @@ final as (
     left join membership_at on observations.observation_key = membership_at.observation_key
 )
 
-select
-    observation_key,
-    observation_role,
-    as_of_date,
-    customer_key,
-    treatment_code,
-    assignment_source,
-    is_treated,
-    converted,
-    margin,
-    needs_segment_id,
-    lifecycle_stage,
-    orders_count,
-    days_since_first_order,
-    days_since_last_order,
-    orders_last_90_days,
-    orders_last_365_days,
-    net_revenue,
-    net_revenue_last_365_days,
-    gross_margin,
-    discount_share,
-    {%- for channel in channels %}
-        channel_share_{{ feature_column_suffix(channel) }},
-    {%- endfor %}
-    {%- for category in categories %}
-        category_share_{{ feature_column_suffix(category) }},
-    {%- endfor %}
-    sessions_last_90_days,
-    is_loyalty_member
-from final
+select * from final
