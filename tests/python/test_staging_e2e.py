@@ -225,7 +225,7 @@ def test_missing_required_column_fails_naming_file_and_column(
     orders_file = sorted((raw / "shop" / "orders").glob("*.parquet"))[0]
     pq.write_table(pq.read_table(orders_file).drop_columns(["status"]), orders_file)
     broken = DbtWorkspace(raw, tmp_path / "broken.duckdb", tmp_path / "dbt")
-    result = run_dbt(["run", "--select", "base_shop__orders"], broken)
+    result = run_dbt(["run", "--select", "base_shop__orders_parsed"], broken)
     assert result.returncode != 0
     assert "missing required column(s): status" in result.stdout
     assert str(orders_file) in result.stdout
