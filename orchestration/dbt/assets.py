@@ -18,6 +18,7 @@ from dagster import AssetExecutionContext, AssetsDefinition
 from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_dbt.utils import select_unique_ids
 
+from orchestration.dbt.as_of import AS_OF_MODEL, as_of_args
 from orchestration.dbt.project import warehouse_project
 from orchestration.dbt.translator import LayerTranslator
 from orchestration.dbt_cli import PROJECT_DIR
@@ -47,7 +48,8 @@ class Layer:
 
 # Pipeline order. A folder that does not exist yet gives no step.
 LAYERS: tuple[Layer, ...] = (
-    Layer("staging", ("models/staging",)),
+    # The audit models (quarantine, reconciliation) are read by the staging checks: same step.
+    Layer("staging", ("models/staging", "models/audit")),
     Layer("customer_360", ("models/customer_360", "snapshots")),
     Layer("marts", ("models/marts",)),
     Layer("activation", ("models/activation",)),
@@ -129,7 +131,11 @@ def _layer_assets(plan: LayerPlan) -> AssetsDefinition:
         pool=DUCKDB_POOL,
     )
     def _build(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        yield from dbt.cli(["build"], context=context).stream()
+        # Every step of a run builds as of the date the staging step resolved (dbt/as_of.py).
+        extra = as_of_args(builds_as_of_model=AS_OF_MODEL in plan.nodes)
+        if extra:
+            context.log.info(f"dbt {plan.name}: as of the date staging resolved: {' '.join(extra)}")
+        yield from dbt.cli(["build", *extra], context=context).stream()
 
     return _build
 
