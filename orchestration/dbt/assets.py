@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetsDefinition
+from dagster import AssetExecutionContext, AssetsDefinition, AssetSpec
 from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_dbt.utils import select_unique_ids
 
 from orchestration.dbt.as_of import AS_OF_MODEL, as_of_args
 from orchestration.dbt.project import warehouse_project
-from orchestration.dbt.translator import LayerTranslator
+from orchestration.dbt.translator import LayerTranslator, is_raw_source
 from orchestration.dbt_cli import PROJECT_DIR
 
 # DuckDB lets one process write the file at a time: dbt steps queue on one pool.
@@ -145,4 +145,24 @@ def build_layer_assets(layers: Sequence[Layer] = LAYERS) -> list[AssetsDefinitio
     return [_layer_assets(plan) for plan in plan_layers(layers)]
 
 
+def previous_build_specs() -> list[AssetSpec]:
+    """The previous build's outputs a build reads back (dbt source previous_build), as external assets.
+
+    Their keys differ from the models they name (LayerTranslator). Declaring them keeps Dagster
+    from resolving the undefined dependency by its table name to that very model
+    (measurement/uplift_scores), which would turn the learning loop into a cycle.
+    """
+    translator = LayerTranslator()
+    return [
+        AssetSpec(
+            translator.get_asset_key(source),
+            description=source.get("description") or None,
+            group_name="measurement",
+        )
+        for source in _manifest()["sources"].values()
+        if not is_raw_source(source)
+    ]
+
+
 warehouse_dbt_assets: list[AssetsDefinition] = build_layer_assets()
+previous_build_assets: list[AssetSpec] = previous_build_specs()
