@@ -45,6 +45,14 @@ def test_definitions_load_and_group_assets_by_layer() -> None:
     staging_orders = graph.get(AssetKey(["staging", "base_shop__orders_parsed"]))
     assert AssetKey(["raw", "shop", "orders"]) in staging_orders.parent_keys
     assert len(list(graph.asset_check_keys)) > 100  # the dbt tests, as asset checks
+    # The learning loop closes across builds, not inside the graph: activation reads the
+    # previous build's scores through an external asset of their own, and the graph has no cycle.
+    previous_scores = AssetKey(["previous_build", "uplift_scores"])
+    assert not graph.get(previous_scores).is_materializable
+    assert (
+        previous_scores in graph.get(AssetKey(["staging", "stg_previous_build__uplift_scores"])).parent_keys
+    )
+    assert graph.toposorted_asset_keys  # raises on a cycle
 
 
 def test_each_layer_is_one_dbt_step_followed_by_its_blocking_gx_checks() -> None:
