@@ -11,7 +11,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.dbt_cli import dbt_executable
 from orchestration.defs.checks import build_gx_checks
-from orchestration.defs.dbt.assets import warehouse_dbt_assets
+from orchestration.defs.dbt.assets import previous_build_assets, warehouse_dbt_assets
 from orchestration.defs.dbt.project import warehouse_project
 from orchestration.defs.raw.assets import sample_data
 from orchestration.defs.raw.sensors import raw_files_sensor
@@ -35,7 +35,8 @@ daily_warehouse_build = ScheduleDefinition(
 defs = Definitions(
     # The reverse-ETL syncs are downstream of activation.customer_treatments: a failed blocking
     # check on it (or anywhere upstream) means they do not run.
-    assets=[sample_data, *warehouse_dbt_assets, *sync_assets],
+    # previous_build: last build's outputs read back by activation (the learning loop), not built here.
+    assets=[sample_data, *warehouse_dbt_assets, *previous_build_assets, *sync_assets],
     asset_checks=gx_checks,
     jobs=[warehouse_build, demo],
     schedules=[daily_warehouse_build],

@@ -23,7 +23,7 @@ from orchestration.statistics.clv.diagnostics import summary_line
 from orchestration.validation.connection import read_only_connection
 
 # Layers in pipeline order; a layer not built yet is simply skipped.
-LAYER_SCHEMAS = ("staging", "customer_360", "marts", "activation", "measurement")
+LAYER_SCHEMAS = ("staging", "audit", "customer_360", "marts", "activation", "measurement")
 
 
 @dataclass(frozen=True)
@@ -143,9 +143,9 @@ def summarize(
             out.append(f"  raw files: {raw_path}")
         out.extend(_location_lines(locations))
 
-        if _table_exists(connection, "staging", "stg_audit__as_of"):
+        if _table_exists(connection, "audit", "audit__as_of"):
             as_of, as_of_source = _rows(
-                connection, "select as_of_date, as_of_source from staging.stg_audit__as_of"
+                connection, "select as_of_date, as_of_source from audit.audit__as_of"
             )[0]
             out.append(f"  as-of date: {as_of} ({as_of_source})")
         if run is not None:
@@ -167,31 +167,31 @@ def summarize(
                 layer_rows.append((schema, name, count))
         out.append(_format_table(["layer", "model", "rows"], layer_rows))
 
-        if _table_exists(connection, "staging", "stg_audit__row_reconciliation"):
+        if _table_exists(connection, "audit", "audit__row_reconciliation"):
             reconciliation = _rows(
                 connection,
                 "select raw_table, raw_rows, staged_rows, quarantined_rows, "
                 "case when is_balanced then 'yes' else 'NO' end "
-                "from staging.stg_audit__row_reconciliation order by raw_table",
+                "from audit.audit__row_reconciliation order by raw_table",
             )
             out.append("\nStaging invariant: raw rows = staged + quarantined")
             headers = ["raw table", "raw", "staged", "quarantined", "balanced"]
             out.append(_format_table(headers, reconciliation))
             reasons = _rows(
                 connection,
-                "select quarantine_reason, count(*) from staging.stg_audit__quarantine "
+                "select quarantine_reason, count(*) from audit.audit__quarantine "
                 "group by 1 order by 2 desc, 1",
             )
             if reasons:
-                out.append("\nQuarantined rows by reason (staging.stg_audit__quarantine)")
+                out.append("\nQuarantined rows by reason (audit.audit__quarantine)")
                 out.append(_format_table(["reason", "rows"], reasons))
             drift = _rows(
                 connection,
                 "select distinct source_name || '.' || table_name, column_name "
-                "from staging.stg_audit__raw_schema where column_status = 'unknown' order by 1, 2",
+                "from audit.audit__raw_schema where column_status = 'unknown' order by 1, 2",
             )
             if drift:
-                out.append("\nUnknown raw columns, ignored (staging.stg_audit__raw_schema)")
+                out.append("\nUnknown raw columns, ignored (audit.audit__raw_schema)")
                 out.append(_format_table(["raw table", "column"], drift))
         if _table_exists(connection, "customer_360", "identity_components"):
             identity = _rows(
@@ -257,11 +257,11 @@ def _distribution(
 
 def _source_lines(connection: duckdb.DuckDBPyConnection) -> list[str]:
     """Which raw tables the build was given: most companies bring some sources, not all."""
-    if not _has_columns(connection, "staging", "stg_audit__source_tables", ["raw_table", "is_provided"]):
+    if not _has_columns(connection, "audit", "audit__source_tables", ["raw_table", "is_provided"]):
         return []
     rows = _rows(
         connection,
-        "select raw_table, is_provided from staging.stg_audit__source_tables order by raw_table",
+        "select raw_table, is_provided from audit.audit__source_tables order by raw_table",
     )
     provided = [name for name, is_provided in rows if is_provided]
     missing = [name for name, is_provided in rows if not is_provided]

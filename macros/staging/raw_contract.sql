@@ -185,7 +185,7 @@
             {%- if unknown | length > 0 -%}
                 {{ log("Raw data contract: file '" ~ found.file ~ "' (source " ~ source_name ~ "." ~ table_name
                     ~ ") has unknown column(s) " ~ unknown | join(', ')
-                    ~ "; they are ignored and listed in stg_audit__raw_schema.", info=true) }}
+                    ~ "; they are ignored and listed in audit.audit__raw_schema.", info=true) }}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}

@@ -46,7 +46,7 @@ VALUE = "value"
 
 # The audit model listing every raw table of the contract and whether it was provided
 # (written by staging). Absent in an older warehouse: every table counts as provided.
-SOURCE_TABLES = "staging.stg_audit__source_tables"
+SOURCE_TABLES = "audit.audit__source_tables"
 
 
 class Lookup:
@@ -154,7 +154,7 @@ class TableSuite:
     # Columns each unique and not null (the model's primary key, and any other unique key).
     keys: tuple[str, ...] = ()
     # For a staged table: its raw table `source.table`; volume and shape checks do not run
-    # when staging.stg_audit__source_tables says it was not provided.
+    # when audit.audit__source_tables says it was not provided.
     raw_table: str | None = None
 
     @property

@@ -5,5 +5,5 @@ select
     raw_rows,
     staged_rows,
     quarantined_rows
-from {{ ref('stg_audit__row_reconciliation') }}
+from {{ ref('audit__row_reconciliation') }}
 where not is_balanced

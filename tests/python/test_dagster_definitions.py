@@ -40,11 +40,19 @@ def test_definitions_load_and_group_assets_by_layer() -> None:
     Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     groups = Counter(graph.get(key).group_name for key in graph.get_all_asset_keys())
-    assert {"raw", "reference", "staging", "intermediate", "customer_360"} <= set(groups)
+    assert {"raw", "reference", "staging", "audit", "intermediate", "customer_360"} <= set(groups)
     # The generator's raw tables are the upstream of the dbt sources they feed.
-    staging_orders = graph.get(AssetKey(["staging", "base_shop__orders"]))
+    staging_orders = graph.get(AssetKey(["staging", "base_shop__orders_parsed"]))
     assert AssetKey(["raw", "shop", "orders"]) in staging_orders.parent_keys
     assert len(list(graph.asset_check_keys)) > 100  # the dbt tests, as asset checks
+    # The learning loop closes across builds, not inside the graph: activation reads the
+    # previous build's scores through an external asset of their own, and the graph has no cycle.
+    previous_scores = AssetKey(["previous_build", "uplift_scores"])
+    assert not graph.get(previous_scores).is_materializable
+    assert (
+        previous_scores in graph.get(AssetKey(["staging", "stg_previous_build__uplift_scores"])).parent_keys
+    )
+    assert graph.toposorted_asset_keys  # raises on a cycle
 
 
 def test_each_layer_is_one_dbt_step_followed_by_its_blocking_gx_checks() -> None:
@@ -70,6 +78,8 @@ def test_each_layer_is_one_dbt_step_followed_by_its_blocking_gx_checks() -> None
     # A layer's staging models and the 360 are built by different steps.
     step_of = {key: assets.op.name for assets in warehouse_dbt_assets for key in assets.keys}
     assert step_of[AssetKey(["staging", "stg_shop__orders"])] == "dbt_staging"
+    # The audit models the staging checks read are built by the staging step.
+    assert step_of[AssetKey(["audit", "audit__row_reconciliation"])] == "dbt_staging"
     assert step_of[AssetKey(["customer_360", "customer_360"])] == "dbt_customer_360"
 
 

@@ -104,7 +104,7 @@ def _assert_green(build: ShapeBuild) -> None:
 
 def test_orders_only_builds_green_with_only_its_tables(orders_only: ShapeBuild) -> None:
     _assert_green(orders_only)
-    provided = dict(orders_only.rows("select raw_table, is_provided from staging.stg_audit__source_tables"))
+    provided = dict(orders_only.rows("select raw_table, is_provided from audit.audit__source_tables"))
     print(f"provided: {sorted(t for t, p in provided.items() if p)}")
     assert {t for t, p in provided.items() if p} == set(orders_only.truth["tables"])
     # A source the shop does not have gives null features, not zeros, and no vocabulary columns.
@@ -218,7 +218,7 @@ def test_experiment_shop_keeps_its_own_vocabulary(experiment: ShapeBuild) -> Non
     )[0]
     assert phone_orders > 0
     (refused,) = experiment.rows(
-        "select count(*) from staging.stg_audit__quarantine where quarantine_detail = 'channel'"
+        "select count(*) from audit.audit__quarantine where quarantine_detail = 'channel'"
     )[0]
     assert refused == 0
 

@@ -122,7 +122,7 @@ def test_the_next_build_sees_the_responses(loop: SimulationConfig) -> None:
             "select count(*) from staging.stg_marketing__communications where send_id like 'SNDSIM%'"
         ).fetchone()[0]
         quarantined = con.execute(
-            "select count(*) from staging.stg_audit__quarantine where raw_key like 'OSIM%' or raw_key like 'SNDSIM%'"
+            "select count(*) from audit.audit__quarantine where raw_key like 'OSIM%' or raw_key like 'SNDSIM%'"
         ).fetchone()[0]
     assert staged == len(orders)
     assert messages == len(_sim_parts(loop, "marketing/communications"))

@@ -31,7 +31,8 @@ KNOCK_ON_BY_TABLE = {"order_lines": {"after_as_of"}}
 def _build(workspace: DbtWorkspace) -> None:
     # Staging and its own tests only; cautious leaves out tests that also read later layers.
     result = run_dbt(
-        ["build", "--select", "+path:models/staging", "--indirect-selection", "cautious"], workspace
+        ["build", "--select", "+path:models/staging +path:models/audit", "--indirect-selection", "cautious"],
+        workspace,
     )
     assert result.returncode == 0, result.stdout[-6000:]
 
@@ -80,7 +81,7 @@ def test_no_raw_row_is_lost(faulty_build: DbtWorkspace, raw_table: str) -> None:
     staged = _query(faulty_build, f"select count(*) as n from staging.{STAGING_MODEL[raw_table]}").n[0]
     quarantined = _query(
         faulty_build,
-        "select count(*) as n from staging.stg_audit__quarantine "
+        "select count(*) as n from audit.audit__quarantine "
         f"where source_name = '{source}' and table_name = '{table}'",
     ).n[0]
     print(f"{raw_table}: raw={raw_rows} staged={staged} quarantined={quarantined}")
@@ -90,7 +91,7 @@ def test_no_raw_row_is_lost(faulty_build: DbtWorkspace, raw_table: str) -> None:
 
 
 def test_reconciliation_model_agrees(faulty_build: DbtWorkspace) -> None:
-    reconciliation = _query(faulty_build, "select * from staging.stg_audit__row_reconciliation")
+    reconciliation = _query(faulty_build, "select * from audit.audit__row_reconciliation")
     assert len(reconciliation) == len(RAW_TABLES)
     assert reconciliation.is_balanced.all()
 
@@ -98,7 +99,7 @@ def test_reconciliation_model_agrees(faulty_build: DbtWorkspace) -> None:
 def test_every_planted_fault_is_quarantined_for_its_reason(faulty_build: DbtWorkspace) -> None:
     faults = pd.read_parquet(faulty_build.raw_path / "_truth" / "faults.parquet")
     quarantine = _query(
-        faulty_build, "select table_name, raw_key, quarantine_reason from staging.stg_audit__quarantine"
+        faulty_build, "select table_name, raw_key, quarantine_reason from audit.audit__quarantine"
     )
     quarantine["raw_key"] = _normalise_key(quarantine.raw_key)
     row_faults = faults[faults.expected_reason.notna()]
@@ -125,9 +126,7 @@ def test_every_planted_fault_is_quarantined_for_its_reason(faulty_build: DbtWork
 def test_quarantine_holds_only_planted_reasons_or_their_knock_on(faulty_build: DbtWorkspace) -> None:
     faults = pd.read_parquet(faulty_build.raw_path / "_truth" / "faults.parquet")
     planted = faults.dropna(subset=["expected_reason"]).groupby("table_name").expected_reason.agg(set)
-    quarantine = _query(
-        faulty_build, "select table_name, quarantine_reason from staging.stg_audit__quarantine"
-    )
+    quarantine = _query(faulty_build, "select table_name, quarantine_reason from audit.audit__quarantine")
     for table_name, reasons in quarantine.groupby("table_name").quarantine_reason.agg(set).items():
         expected = (
             planted.get(table_name, set()) | KNOCK_ON_REASONS | KNOCK_ON_BY_TABLE.get(table_name, set())
@@ -137,7 +136,7 @@ def test_quarantine_holds_only_planted_reasons_or_their_knock_on(faulty_build: D
 
 
 def test_clean_data_is_staged_whole(clean_build: DbtWorkspace) -> None:
-    quarantined = _query(clean_build, "select count(*) as n from staging.stg_audit__quarantine").n[0]
+    quarantined = _query(clean_build, "select count(*) as n from audit.audit__quarantine").n[0]
     assert quarantined == 0
     for t in RAW_TABLES:
         raw_rows = _raw_row_count(clean_build.raw_path, t.source, t.name, "parquet")
@@ -163,7 +162,7 @@ def test_unknown_columns_are_ignored_and_reported(faulty_build: DbtWorkspace) ->
     unknown = _query(
         faulty_build,
         "select distinct source_name || '.' || table_name as raw_table, column_name "
-        "from staging.stg_audit__raw_schema where column_status = 'unknown'",
+        "from audit.audit__raw_schema where column_status = 'unknown'",
     )
     assert {("shop.orders", "legacy_channel_code"), ("web.events", "ip_address")} <= set(
         map(tuple, unknown[["raw_table", "column_name"]].to_numpy())
@@ -211,9 +210,14 @@ def test_broken_encoding_is_flagged(faulty_build: DbtWorkspace) -> None:
 def test_staging_is_deterministic(clean_build: DbtWorkspace, tmp_path: Path) -> None:
     again = DbtWorkspace(clean_build.raw_path, tmp_path / "again.duckdb", tmp_path / "dbt")
     _build(again)
-    for model in ("stg_shop__customers", "stg_shop__orders", "stg_web__events", "stg_audit__as_of"):
-        first = _query(clean_build, f"select * from staging.{model} order by all")
-        second = _query(again, f"select * from staging.{model} order by all")
+    for relation in (
+        "staging.stg_shop__customers",
+        "staging.stg_shop__orders",
+        "staging.stg_web__events",
+        "audit.audit__as_of",
+    ):
+        first = _query(clean_build, f"select * from {relation} order by all")
+        second = _query(again, f"select * from {relation} order by all")
         pd.testing.assert_frame_equal(first, second)
 
 
@@ -225,7 +229,7 @@ def test_missing_required_column_fails_naming_file_and_column(
     orders_file = sorted((raw / "shop" / "orders").glob("*.parquet"))[0]
     pq.write_table(pq.read_table(orders_file).drop_columns(["status"]), orders_file)
     broken = DbtWorkspace(raw, tmp_path / "broken.duckdb", tmp_path / "dbt")
-    result = run_dbt(["run", "--select", "base_shop__orders"], broken)
+    result = run_dbt(["run", "--select", "base_shop__orders_parsed"], broken)
     assert result.returncode != 0
     assert "missing required column(s): status" in result.stdout
     assert str(orders_file) in result.stdout
@@ -242,7 +246,7 @@ def test_csv_raw_files_build_the_same_way(tmp_path: Path) -> None:
         ]
         quarantined = _query(
             workspace,
-            "select count(*) as n from staging.stg_audit__quarantine "
+            "select count(*) as n from audit.audit__quarantine "
             f"where source_name = '{t.source}' and table_name = '{t.name}'",
         ).n[0]
         assert raw_rows == staged + quarantined, t.qualified_name
@@ -250,7 +254,7 @@ def test_csv_raw_files_build_the_same_way(tmp_path: Path) -> None:
 
 def test_optional_tables_not_provided_stage_empty(faulty_build: DbtWorkspace) -> None:
     """The full shape has no shop.exchange_rates: it stages empty and the audit says so."""
-    sources = _query(faulty_build, "select * from staging.stg_audit__source_tables").set_index("raw_table")
+    sources = _query(faulty_build, "select * from audit.audit__source_tables").set_index("raw_table")
     print(sources[["is_core", "is_provided", "files_count", "raw_rows"]])
     assert not sources.loc["shop.exchange_rates", "is_provided"]
     assert sources.loc["shop.exchange_rates", "raw_rows"] == 0
@@ -299,7 +303,7 @@ def test_ids_typed_differently_across_files_are_read_as_text_and_flagged(
     column whose physical type differs between files."""
     flagged = _query(
         misread_build,
-        "select distinct column_name, physical_type from staging.stg_audit__raw_schema "
+        "select distinct column_name, physical_type from audit.audit__raw_schema "
         "where table_name = 'orders' and has_type_conflict",
     )
     print(flagged)
@@ -315,7 +319,7 @@ def test_ids_typed_differently_across_files_are_read_as_text_and_flagged(
 def test_fractional_quantities_are_refused_not_rounded(misread_build: DbtWorkspace) -> None:
     refused = _query(
         misread_build,
-        "select count(*) as n from staging.stg_audit__quarantine "
+        "select count(*) as n from audit.audit__quarantine "
         "where table_name = 'order_lines' and quarantine_reason = 'unparseable_value' "
         "and quarantine_detail = 'quantity'",
     ).n[0]

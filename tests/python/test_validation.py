@@ -96,11 +96,12 @@ def _write_tiny(
 ) -> Path:
     """A warehouse of two staged tables and the staging audit models, as small as a test needs.
 
-    `provided` writes staging.stg_audit__source_tables ({raw table: is_provided}); None leaves
+    `provided` writes audit.audit__source_tables ({raw table: is_provided}); None leaves
     it out, as in a warehouse built before that audit model existed.
     """
     with duckdb.connect(str(path)) as connection:
         connection.execute("create schema if not exists staging")
+        connection.execute("create schema if not exists audit")
         connection.execute(
             "create or replace table staging.stg_shop__orders (order_id varchar, channel varchar)"
         )
@@ -122,14 +123,14 @@ def _write_tiny(
             ("web.events", "stg_web__events", len(events), len(events), 0),
         ]
         connection.execute(
-            "create or replace table staging.stg_audit__row_reconciliation (raw_table varchar, "
+            "create or replace table audit.audit__row_reconciliation (raw_table varchar, "
             "source_name varchar, table_name varchar, staging_model varchar, raw_rows bigint, "
             "staged_rows bigint, quarantined_rows bigint, is_balanced boolean, quarantine_rate double)"
         )
         for raw_table, model, raw, staged, quarantined in counts:
             source, table = raw_table.split(".")
             connection.execute(
-                "insert into staging.stg_audit__row_reconciliation values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "insert into audit.audit__row_reconciliation values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     raw_table,
                     source,
@@ -142,10 +143,10 @@ def _write_tiny(
                     quarantined / raw if raw else None,
                 ],
             )
-        connection.execute("drop table if exists staging.stg_audit__source_tables")
+        connection.execute("drop table if exists audit.audit__source_tables")
         if provided is not None:
             connection.execute(
-                "create table staging.stg_audit__source_tables (source_name varchar, table_name varchar, "
+                "create table audit.audit__source_tables (source_name varchar, table_name varchar, "
                 "staging_model varchar, is_required boolean, is_provided boolean, files_count integer, "
                 "raw_rows bigint)"
             )
@@ -153,7 +154,7 @@ def _write_tiny(
                 source, table = raw_table.split(".")
                 is_provided = provided.get(raw_table, True)
                 connection.execute(
-                    "insert into staging.stg_audit__source_tables values (?, ?, ?, ?, ?, ?, ?)",
+                    "insert into audit.audit__source_tables values (?, ?, ?, ?, ?, ?, ?)",
                     [source, table, model, raw_table == "shop.orders", is_provided, int(is_provided), raw],
                 )
     return path
@@ -505,7 +506,7 @@ def test_planted_bad_values_fail_the_suite_that_guards_them(warehouse: Path, tmp
             from ({keys})"""
         )
         connection.execute(
-            "update staging.stg_audit__row_reconciliation set quarantine_rate = 0.6 where raw_table = 'shop.orders'"
+            "update audit.audit__row_reconciliation set quarantine_rate = 0.6 where raw_table = 'shop.orders'"
         )
         # Treatments: every 7th row would be sent by phone, whatever the customer consented to,
         # and every 11th is in the global control group yet not held out (leakage).

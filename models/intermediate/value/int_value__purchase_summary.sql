@@ -23,7 +23,7 @@ orders as (
 ),
 
 quarantine as (
-    select * from {{ ref('stg_audit__quarantine') }}
+    select * from {{ ref('audit__quarantine') }}
 ),
 
 incomplete_orders as (

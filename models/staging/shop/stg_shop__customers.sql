@@ -46,7 +46,7 @@ final as (
         or {{ has_encoding_issue('last_name') }}
         or {{ has_encoding_issue('city') }} as has_encoding_issue,
         -- A birth date outside a human lifetime is a typo, not a customer fact.
-        -- It stays null, and birth_date_issue (with staging.stg_audit__value_issues) says why.
+        -- It stays null, and birth_date_issue (with audit.audit__value_issues) says why.
         case
             when parsed_birth_date between cast('1900-01-01' as date) and {{ as_of_date_literal() }}
                 then parsed_birth_date

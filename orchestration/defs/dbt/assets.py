@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetsDefinition
+from dagster import AssetExecutionContext, AssetsDefinition, AssetSpec
 from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_dbt.utils import select_unique_ids
 
-from orchestration.dbt_cli import PROJECT_DIR
+from orchestration.defs.dbt.as_of import AS_OF_MODEL, as_of_args
 from orchestration.defs.dbt.project import warehouse_project
-from orchestration.defs.dbt.translator import LayerTranslator
+from orchestration.defs.dbt.translator import LayerTranslator, is_raw_source
+from orchestration.dbt_cli import PROJECT_DIR
 
 # DuckDB lets one process write the file at a time: dbt steps queue on one pool.
 DUCKDB_POOL = "duckdb_writer"
@@ -47,7 +48,8 @@ class Layer:
 
 # Pipeline order. A folder that does not exist yet gives no step.
 LAYERS: tuple[Layer, ...] = (
-    Layer("staging", ("models/staging",)),
+    # The audit models (quarantine, reconciliation) are read by the staging checks: same step.
+    Layer("staging", ("models/staging", "models/audit")),
     Layer("customer_360", ("models/customer_360", "snapshots")),
     Layer("marts", ("models/marts",)),
     Layer("activation", ("models/activation",)),
@@ -129,9 +131,13 @@ def _layer_assets(plan: LayerPlan) -> AssetsDefinition:
         pool=DUCKDB_POOL,
     )
     def _build(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        # Every step of a run builds as of the date the staging step resolved (defs/dbt/as_of.py).
+        extra = as_of_args(builds_as_of_model=AS_OF_MODEL in plan.nodes)
+        if extra:
+            context.log.info(f"dbt {plan.name}: as of the date staging resolved: {' '.join(extra)}")
         # dbt unit tests check SQL logic on fixtures, not the day's data: they belong to CI
         # (`make test`) and development, as dbt recommends, not to every scheduled build.
-        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test", *extra], context=context).stream()
 
     return _build
 
@@ -141,4 +147,24 @@ def build_layer_assets(layers: Sequence[Layer] = LAYERS) -> list[AssetsDefinitio
     return [_layer_assets(plan) for plan in plan_layers(layers)]
 
 
+def previous_build_specs() -> list[AssetSpec]:
+    """The previous build's outputs a build reads back (dbt source previous_build), as external assets.
+
+    Their keys differ from the models they name (LayerTranslator). Declaring them keeps Dagster
+    from resolving the undefined dependency by its table name to that very model
+    (measurement/uplift_scores), which would turn the learning loop into a cycle.
+    """
+    translator = LayerTranslator()
+    return [
+        AssetSpec(
+            translator.get_asset_key(source),
+            description=source.get("description") or None,
+            group_name="measurement",
+        )
+        for source in _manifest()["sources"].values()
+        if not is_raw_source(source)
+    ]
+
+
 warehouse_dbt_assets: list[AssetsDefinition] = build_layer_assets()
+previous_build_assets: list[AssetSpec] = previous_build_specs()

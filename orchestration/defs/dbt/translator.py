@@ -12,12 +12,23 @@ from dagster_dbt import DagsterDbtTranslator
 RESOURCE_GROUPS = {"seed": "reference", "snapshot": "customer_360", "source": "raw"}
 
 
+def is_raw_source(dbt_resource_props: Mapping[str, Any]) -> bool:
+    """A source of the raw data contract; previous_build (meta raw_contract: false) is not."""
+    return (dbt_resource_props.get("meta") or {}).get("raw_contract") is not False
+
+
 class LayerTranslator(DagsterDbtTranslator):
     """Groups assets by the layer folder a model lives in, so the UI shows the pipeline's layers."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return AssetKey(["raw", dbt_resource_props["source_name"], dbt_resource_props["name"]])
+            source_name, name = dbt_resource_props["source_name"], dbt_resource_props["name"]
+            if not is_raw_source(dbt_resource_props):
+                # The warehouse's own output of the previous build (source previous_build): keyed
+                # apart from the model it names (measurement/uplift_scores), which is downstream of
+                # activation; the same key would make the feedback loop a cycle in the asset graph.
+                return AssetKey([source_name, name])
+            return AssetKey(["raw", source_name, name])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

@@ -30,7 +30,7 @@ from orchestration.validation.suite import (
     Thresholds,
 )
 
-RECONCILIATION = "staging.stg_audit__row_reconciliation"
+RECONCILIATION = "audit.audit__row_reconciliation"
 
 
 def _reconciliation(raw_table: str) -> Frame:

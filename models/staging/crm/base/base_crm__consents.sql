@@ -1,44 +1,26 @@
 {{ config(materialized='table') }}
-{%- set raw_columns = ['customer_id', 'channel', 'is_granted', 'changed_at', 'source'] -%}
-{{ assert_raw_contract('crm', 'consents') }}
+{#- The staging decision for raw crm.consents: after parsing, a row whose
+    customer is not staged in shop.customers is an orphan; the clean rows then
+    compete per key. -#}
 
 with
 
-source as (
-    select {{ select_raw_text(raw_columns) }}
-    from {{ raw_source('crm', 'consents') }}
+parsed as (
+    select * from {{ ref('base_crm__consents_parsed') }}
 ),
 
 known_customers as (
-    select distinct customer_id from {{ ref('stg_shop__customers') }}
-),
-
-parsed as (
-    select
-        *,
-        raw_customer_id as customer_id,
-        lower(raw_channel) as channel,
-        {{ parse_boolean('lower(raw_is_granted)') }} as is_granted,
-        {{ parse_timestamp_utc('raw_changed_at') }} as changed_at,
-        {{ row_fingerprint(raw_columns) }} as row_fingerprint,
-        {{ raw_key_text(['customer_id', 'channel', 'changed_at']) }} as raw_key
-    from source
+    select distinct customer_id from {{ ref('base_shop__customers') }}
+    where quarantine_reason is null
 ),
 
 checked as (
     select
         parsed.*,
-        case
-            when parsed.customer_id is null then 'null_key:customer_id'
-            when parsed.channel is null then 'null_key:channel'
-            when parsed.raw_changed_at is null then 'null_key:changed_at'
-            when parsed.changed_at is null then 'unparseable_value:changed_at'
-            when parsed.raw_is_granted is null then 'missing_value:is_granted'
-            when parsed.is_granted is null then 'unparseable_value:is_granted'
-            when parsed.channel not in ('email', 'sms', 'push', 'post', 'phone') then 'invalid_value:channel'
-            when parsed.changed_at >= {{ as_of_upper_bound() }} then 'after_as_of:changed_at'
-            when known_customers.customer_id is null then 'orphan_reference:customer_id'
-        end as row_problem
+        coalesce(
+            parsed.parse_problem,
+            case when known_customers.customer_id is null then 'orphan_reference:customer_id' end
+        ) as row_problem
     from parsed
     left join known_customers on parsed.customer_id = known_customers.customer_id
 ),

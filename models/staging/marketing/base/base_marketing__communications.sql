@@ -1,53 +1,26 @@
 {{ config(materialized='table') }}
-{%- set raw_columns = [
-    'send_id', 'customer_id', 'campaign_id', 'treatment_code', 'channel', 'sent_at',
-    'delivered_at', 'opened_at', 'clicked_at', 'unsubscribed_at'
-] -%}
-{{ assert_raw_contract('marketing', 'communications') }}
+{#- The staging decision for raw marketing.communications: after parsing, a row whose
+    customer is not staged in shop.customers is an orphan; the clean rows then
+    compete per key. -#}
 
 with
 
-source as (
-    select {{ select_raw_text(raw_columns) }}
-    from {{ raw_source('marketing', 'communications') }}
+parsed as (
+    select * from {{ ref('base_marketing__communications_parsed') }}
 ),
 
 known_customers as (
-    select distinct customer_id from {{ ref('stg_shop__customers') }}
-),
-
-parsed as (
-    select
-        *,
-        raw_send_id as send_id,
-        lower(raw_channel) as channel,
-        {{ parse_timestamp_utc('raw_sent_at') }} as sent_at,
-        {{ parse_timestamp_utc('raw_delivered_at') }} as delivered_at,
-        {{ parse_timestamp_utc('raw_opened_at') }} as opened_at,
-        {{ parse_timestamp_utc('raw_clicked_at') }} as clicked_at,
-        {{ parse_timestamp_utc('raw_unsubscribed_at') }} as unsubscribed_at,
-        {{ row_fingerprint(raw_columns) }} as row_fingerprint,
-        {{ raw_key_text(['send_id']) }} as raw_key
-    from source
+    select distinct customer_id from {{ ref('base_shop__customers') }}
+    where quarantine_reason is null
 ),
 
 checked as (
     select
         parsed.*,
-        case
-            when parsed.send_id is null then 'null_key:send_id'
-            when parsed.raw_customer_id is null then 'missing_value:customer_id'
-            when parsed.raw_sent_at is null then 'missing_value:sent_at'
-            when parsed.sent_at is null then 'unparseable_value:sent_at'
-            {%- for column_name in ['delivered_at', 'opened_at', 'clicked_at', 'unsubscribed_at'] %}
-                when parsed.raw_{{ column_name }} is not null and parsed.{{ column_name }} is null
-                    then 'unparseable_value:{{ column_name }}'
-            {%- endfor %}
-            when parsed.channel not in ('email', 'sms', 'push', 'post', 'phone') or parsed.channel is null
-                then 'invalid_value:channel'
-            when parsed.sent_at >= {{ as_of_upper_bound() }} then 'after_as_of:sent_at'
-            when known_customers.customer_id is null then 'orphan_reference:customer_id'
-        end as row_problem
+        coalesce(
+            parsed.parse_problem,
+            case when known_customers.customer_id is null then 'orphan_reference:customer_id' end
+        ) as row_problem
     from parsed
     left join known_customers on parsed.raw_customer_id = known_customers.customer_id
 ),

@@ -2,7 +2,7 @@
   Values the raw data gave that staging could not use but that do not refuse
   their row (the row is staged, the value is null): one row per such value,
   with the reason, so nothing changes silently. Rows refused whole are in
-  stg_audit__quarantine instead.
+  audit__quarantine instead.
 -#}
 with
 

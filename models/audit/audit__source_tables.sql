@@ -1,8 +1,10 @@
 {#-
-  Which raw tables this build was given. Few companies have every source:
-  a table that is not provided stages as an empty relation, its features are
-  null, and its volume and shape checks report "not provided".
-  Built from introspection when the model compiles.
+  Which raw tables this build was given, and how many rows each holds. Few
+  companies have every source: a table that is not provided stages as an empty
+  relation, its features are null, and its volume and shape checks report
+  "not provided". Built from introspection when the model compiles; with
+  audit__raw_schema, the one audit model that reads the sources themselves
+  (audit__row_reconciliation takes its raw row counts from here).
 -#}
 {%- set rows = [] -%}
 {%- for raw in raw_tables() -%}
@@ -44,8 +46,19 @@ introspected as (
     {%- endfor %}
 ),
 
-reconciliation as (
-    select * from {{ ref('stg_audit__row_reconciliation') }}
+-- Counted from the raw files themselves (0 for a table not provided), not from
+-- staging, so that the reconciliation compares staging against the raw data.
+raw_counts as (
+    {%- for raw in raw_tables() %}
+        select
+            '{{ raw.source }}' as source_name,
+            '{{ raw.table }}' as table_name,
+            (select count(*) from {{ raw_source(raw.source, raw.table) }}) as raw_rows
+        {%- if not loop.last %}
+
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 final as (
@@ -57,11 +70,11 @@ final as (
         introspected.is_core,
         introspected.is_provided,
         introspected.files_count,
-        reconciliation.raw_rows
+        raw_counts.raw_rows
     from introspected
-    left join reconciliation
-        on introspected.source_name = reconciliation.source_name
-        and introspected.table_name = reconciliation.table_name
+    left join raw_counts
+        on introspected.source_name = raw_counts.source_name
+        and introspected.table_name = raw_counts.table_name
 )
 
 select * from final
