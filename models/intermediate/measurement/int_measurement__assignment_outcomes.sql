@@ -140,7 +140,8 @@ final as (
         coalesce(activity_outcomes.orders_count, 0) > 0 as converted,
         coalesce(activity_outcomes.orders_count, 0) as orders_count,
         coalesce(activity_outcomes.revenue, 0) as revenue,
-        coalesce(activity_outcomes.margin, 0) as margin,
+        -- No activity in the window is no margin; an order of unknown cost stays unknown.
+        case when activity_outcomes.assignment_key is null then 0 else activity_outcomes.margin end as margin,
         {%- for fate, column in [
             ('sent', 'coalesce(message_outcomes.messages_count, 0) > 0'),
             ('delivered', 'coalesce(message_outcomes.is_delivered, 0) = 1'),
