@@ -18,10 +18,10 @@ from dagster import AssetExecutionContext, AssetsDefinition, AssetSpec
 from dagster_dbt import DbtCliResource, dbt_assets
 from dagster_dbt.utils import select_unique_ids
 
+from orchestration.dbt_cli import PROJECT_DIR
 from orchestration.defs.dbt.as_of import AS_OF_MODEL, as_of_args
 from orchestration.defs.dbt.project import warehouse_project
 from orchestration.defs.dbt.translator import LayerTranslator, is_raw_source
-from orchestration.dbt_cli import PROJECT_DIR
 
 # DuckDB lets one process write the file at a time: dbt steps queue on one pool.
 DUCKDB_POOL = "duckdb_writer"
@@ -137,7 +137,9 @@ def _layer_assets(plan: LayerPlan) -> AssetsDefinition:
             context.log.info(f"dbt {plan.name}: as of the date staging resolved: {' '.join(extra)}")
         # dbt unit tests check SQL logic on fixtures, not the day's data: they belong to CI
         # (`make test`) and development, as dbt recommends, not to every scheduled build.
-        yield from dbt.cli(["build", "--exclude-resource-type", "unit_test", *extra], context=context).stream()
+        yield from dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test", *extra], context=context
+        ).stream()
 
     return _build
 
