@@ -49,8 +49,9 @@ def test_definitions_load_and_group_assets_by_layer() -> None:
     # previous build's scores through an external asset of their own, and the graph has no cycle.
     previous_scores = AssetKey(["previous_build", "uplift_scores"])
     assert not graph.get(previous_scores).is_materializable
+    # (through the ephemeral stg_previous_build__uplift_scores, which is no asset of its own)
     assert (
-        previous_scores in graph.get(AssetKey(["staging", "stg_previous_build__uplift_scores"])).parent_keys
+        previous_scores in graph.get(AssetKey(["intermediate", "int_activation__model_scores"])).parent_keys
     )
     assert graph.toposorted_asset_keys  # raises on a cycle
 

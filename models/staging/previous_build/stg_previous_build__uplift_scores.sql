@@ -3,10 +3,14 @@
   activation (int_activation__model_scores). Read through the previous_build
   source rather than ref(): uplift_scores learns from the outcomes of the
   assignments activation writes, so a ref would close a cycle. In one build
-  activation reads this view before measurement rebuilds the scores, so the
+  activation reads the scores before measurement rebuilds them, so the
   learning loop closes across builds, and the lineage shows where. Before the
-  first measurement build there is no scores table: the view is empty but typed.
+  first measurement build there is no scores table: the relation is empty but
+  typed. Ephemeral, so that whether the table exists is asked when activation
+  compiles: a view made before the first measurement build would stay empty
+  for an activation rebuilt on its own afterwards.
 -#}
+{{ config(materialized='ephemeral') }}
 {%- set scores = source('previous_build', 'uplift_scores') -%}
 {%- set found = none -%}
 {%- if execute -%}
