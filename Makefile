@@ -26,10 +26,11 @@ LINT_RAW := $(CURDIR)/data/lint/raw
 # Dagster's instance (run history, schedules' state) lives with the other generated data.
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install data build validate demo summary test lint pytest bench simulate docs ui clean distclean
+.PHONY: help install data build validate demo summary report browser test lint pytest bench simulate docs ui clean distclean
 
 help:
 	@echo "make demo    set up; through Dagster: generate sample data ($(CUSTOMERS) customers), build and validate every layer; print a summary"
+	@echo "make report  the HTML report of the warehouse (data/report/index.html; make demo writes it too)"
 	@echo "make test    set up, lint (sqlfluff, ruff) and run the whole test suite"
 	@echo "make lint    sqlfluff on every model, ruff on the Python code"
 	@echo "make ui      the Dagster UI on http://127.0.0.1:3000 (assets grouped by layer, schedule, sensor)"
@@ -55,6 +56,10 @@ build: install
 summary: install
 	$(BIN)/ciw summary
 
+# The HTML report (docs/report.md) of the warehouse at CIW_DUCKDB_PATH, beside it in report/.
+report: install
+	$(BIN)/ciw report
+
 # Plain dbt, without Dagster: `make data build validate summary` is the demo's steps by hand.
 validate: install
 	$(BIN)/ciw validate
@@ -79,10 +84,16 @@ lint: install $(LINT_RAW)/_truth/manifest.json
 # Two workers: a dbt build keeps about one core busy (Python per node), so two builds side by
 # side use the machine; tests sharing a build stay on one worker (tests/python/conftest.py).
 PYTEST_WORKERS ?= 2
-pytest: install
+pytest: install browser
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=20
 
 test: lint pytest
+
+# The report's browser test (tests/python/test_report_browser.py) drives headless Chromium through
+# chromedriver: Debian's packages, installed only when missing (needs root, as on the project's machines).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver)
 
 bench: install
 	$(BIN)/ciw bench --customers $(BENCH_CUSTOMERS) --seed $(SEED) --faults --out $(CURDIR)/data/bench/raw

@@ -3,6 +3,7 @@
     ciw demo        sample data, then the whole Dagster graph headless, then the summary
     ciw summary     what the last build produced (rows staged and quarantined, checks, marts)
     ciw validate    Great Expectations suites on the warehouse (`--layer L` to choose)
+    ciw report      the HTML report of the warehouse (figures per section, opens offline)
     ciw sync        send the current treatments to every configured channel once
     ciw data        generate sample raw data (developer tool: several shapes of company)
     ciw simulate    closed-loop simulation: planted effects vs measured (developer tool)
@@ -23,6 +24,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("orchestration.demo", "sample data, the whole Dagster graph headless, the summary"),
     "summary": ("orchestration.summary", "what the last build produced"),
     "validate": ("orchestration.validation.__main__", "Great Expectations suites on the warehouse"),
+    "report": ("orchestration.report.build", "write the HTML report of the warehouse"),
     "sync": ("orchestration.syncs.runner", "send current treatments to every configured channel"),
     "data": ("orchestration.devtools.sample_data.cli", "generate sample raw data (developer tool)"),
     "simulate": ("orchestration.devtools.simulation.cli", "closed-loop simulation (developer tool)"),

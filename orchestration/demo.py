@@ -1,10 +1,11 @@
-"""`make demo`: fresh sample data and the whole asset graph, headless through Dagster, then the summary.
+"""`make demo`: fresh sample data and the whole asset graph, headless through Dagster, the summary, the report.
 
     ciw demo --customers 10000 --seed 7 --faults [--shape orders_only]
 
 Runs the `demo` job in this process (the job's executor is in-process anyway) on the
 instance in DAGSTER_HOME when that is set, so `make ui` shows the run afterwards,
-else on a throw-away instance. Exits 1 when the run failed, e.g. because a blocking
+else on a throw-away instance. Ends by writing the HTML report (orchestration/report) and
+printing its path. Exits 1 when the run failed, e.g. because a blocking
 check stopped the layers after it; the summary says which check.
 """
 
@@ -21,6 +22,7 @@ from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, Execu
 
 from orchestration.defs.checks import CHECK_NAME
 from orchestration.devtools.sample_data.shapes import FULL, SHAPE_NAMES
+from orchestration.report.build import build_report
 from orchestration.summary import CheckFailure, RunReport, default_locations, summarize
 
 INSTANCE_SETTINGS = Path(__file__).with_name("dagster.yaml")
@@ -130,9 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     locations = default_locations()
     try:
         print(summarize(locations.warehouse, locations.raw, run=report, locations=locations))
+        # Written even after a failed run: its sections say what the failure left unbuilt.
+        page = build_report(locations.warehouse, run=report, locations=locations)
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 1
+    print(f"\nReport: {page}")
     if not result.success:
         print("\nThe demo run failed: see the failed checks and steps above, or `make ui`.", file=sys.stderr)
         return 1

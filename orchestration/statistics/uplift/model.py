@@ -343,16 +343,27 @@ def _arm_counts(treated: np.ndarray) -> tuple[int, int, int]:
     return int(treated.size), int(treated.sum()), int((~treated).sum())
 
 
-def fit_treatment(
-    rows: pd.DataFrame, treatment_code: str, as_of: date, settings: UpliftSettings
-) -> TreatmentFit:
-    """Split, fit, evaluate one treatment's assignments (rows sorted by observation_key)."""
+def split_assignments(
+    rows: pd.DataFrame, settings: UpliftSettings
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Training rows, held-out rows (by customer hash) and the training rows' balancing weights.
+
+    Rows of a source with a single arm (weight 0) are in neither. The HTML report redraws the
+    held-out Qini curve with the same split (orchestration/report/qini.py).
+    """
     test = is_test_customer(
         rows["customer_key"].astype(str).tolist(), settings.split_salt, settings.test_share
     )
     weight = balancing_weights(rows["is_treated"].to_numpy(dtype=bool), rows["assignment_source"].to_numpy())
     usable = weight > 0
-    train, held_out = rows[~test & usable], rows[test & usable]
+    return rows[~test & usable], rows[test & usable], weight[~test & usable]
+
+
+def fit_treatment(
+    rows: pd.DataFrame, treatment_code: str, as_of: date, settings: UpliftSettings
+) -> TreatmentFit:
+    """Split, fit, evaluate one treatment's assignments (rows sorted by observation_key)."""
+    train, held_out, train_weight = split_assignments(rows, settings)
     n_train, n_train_treated, n_train_control = _arm_counts(train["is_treated"].to_numpy(dtype=bool))
     n_test, n_test_treated, n_test_control = _arm_counts(held_out["is_treated"].to_numpy(dtype=bool))
     evaluation: dict[str, object] = {
@@ -383,7 +394,7 @@ def fit_treatment(
         design.matrix(train),
         train["converted"].to_numpy(dtype=bool),
         train["is_treated"].to_numpy(dtype=bool),
-        weight[~test & usable],
+        train_weight,
         settings,
     )
     _, _, uplift = learner.predict(design.matrix(held_out))
