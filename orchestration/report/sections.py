@@ -540,11 +540,11 @@ def activation(w: Warehouse, as_of: str | None) -> Section:
                 reasons, "exclusion_reason", [("customers", "customers")], "reason", "customers", "h"
             )
             section.charts.append(Chart("activation-exclusions", title, (exclusions,), as_of, figure=figure))
-    section.charts.append(_holdouts(w, as_of, treatments))
+    section.charts.append(_holdouts(w, as_of, treatments, no_consents))
     return section
 
 
-def _holdouts(w: Warehouse, as_of: str | None, treatments: str) -> Chart:
+def _holdouts(w: Warehouse, as_of: str | None, treatments: str, no_consents: list[str]) -> Chart:
     catalog = "reference.activation_treatments"
     sources = (treatments, catalog, "var activation_global_holdout_share")
     title = "Holdout shares: observed against configured"
@@ -562,9 +562,10 @@ def _holdouts(w: Warehouse, as_of: str | None, treatments: str) -> Chart:
     )
     observed = observed[observed["customers"] > 0]
     if observed.empty:
-        return Chart(
-            "activation-holdouts", title, sources, as_of, missing="No customer was assigned in this run."
-        )
+        missing = "No customer was assigned in this run."
+        if no_consents:
+            missing = f"{_not_provided(no_consents)} {missing}"
+        return Chart("activation-holdouts", title, sources, as_of, missing=missing)
     configured = {"global control group": project_var("activation_global_holdout_share")}
     if w.has(catalog):
         configured |= dict(

@@ -3,7 +3,8 @@ Expectations suite; the experiment shape through the Dagster demo job) from raw 
 only that shape's tables, and the warehouse recovers the shape's planted truth
 (_truth/shape.json): revenue split by identified and anonymous buyers, the Pareto
 share of identified customers, currencies converted into the reporting currency, the outside
-experiment's arms against their shared control, the shop's own vocabulary as columns.
+experiment's arms against their shared control, the shop's own vocabulary as columns; and the
+orders-only shop's HTML report in headless Chromium ("not provided" where a source is absent).
 
 One build per shape, shared by its tests (module-scoped fixtures; the experiment shape is the
 session's demo run, conftest.experiment_demo); each test prints the figures it compares.
@@ -18,9 +19,12 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster import AssetCheckSeverity
+from test_report_browser import SCREENSHOTS, assert_page_drew
 
 from orchestration.dbt_cli import DbtWorkspace, run_dbt
 from orchestration.devtools.sample_data import GeneratorConfig, generate
+from orchestration.report.browser import inspect_report
+from orchestration.report.build import build_report
 from orchestration.validation.runner import FAILED, Validator
 from orchestration.validation.suites import all_suites
 
@@ -182,6 +186,35 @@ def test_orders_only_clv_fit_recovers_the_planted_process(orders_only: ShapeBuil
     assert fit[4] == "ok"
     assert fit[0] == pytest.approx(planted["r"], rel=0.35)
     assert fit[1] == pytest.approx(planted["alpha"], rel=0.35)
+
+
+def test_orders_only_report_says_not_provided_and_draws_the_rest(
+    orders_only: ShapeBuild, tmp_path: Path
+) -> None:
+    """The report of a shop with orders only, in headless Chromium (test_report_browser's checks):
+    no JavaScript error, marks in every figure drawn, and the figures whose raw tables are absent
+    (loyalty: crm.loyalty_members) say "not provided" instead of drawing empty charts. The
+    anonymous revenue tile shows what the warehouse holds."""
+    page = build_report(orders_only.warehouse, tmp_path / "report" / "index.html")
+    seen = inspect_report(page, SCREENSHOTS / "orders_only")
+    assert_page_drew(seen)
+    html = page.read_text()
+    absent = {
+        t
+        for (t,) in orders_only.rows("select raw_table from audit.audit__source_tables where not is_provided")
+    }
+    print(f"not provided: {sorted(absent)}; chart states {seen.chart_states}")
+    assert "crm.loyalty_members" in absent
+    assert seen.chart_states["measurement-loyalty-estimates"] == "missing"
+    assert "Not provided: this build was given no crm.loyalty_members data." in html
+    if "crm.consents" in absent:  # no consenting channel: nothing to send, said so
+        assert seen.chart_states["activation-channels"] == "missing"
+        assert "Not provided: this build was given no crm.consents data." in html
+    # Value and journey come from orders alone: drawn.
+    for key in ("value-pareto", "value-tiers", "value-clv", "journey-flows", "journey-kpi-customers"):
+        assert seen.chart_states[key] == "drawn", key
+    (unidentified,) = orders_only.rows("select unidentified_net_revenue from marts.value_revenue_totals")[0]
+    assert f"{float(unidentified):,.0f}" in html
 
 
 def test_multi_currency_converts_into_the_reporting_currency(multi_currency: ShapeBuild) -> None:
