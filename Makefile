@@ -29,7 +29,7 @@ export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 .PHONY: help install data build validate demo summary report browser test lint pytest bench simulate docs ui clean distclean
 
 help:
-	@echo "make demo    set up; through Dagster: generate sample data ($(CUSTOMERS) customers), build and validate every layer; print a summary"
+	@echo "make demo    set up; through Dagster: generate sample data ($(CUSTOMERS) customers), build and validate every layer; print a summary; write the HTML report"
 	@echo "make report  the HTML report of the warehouse (data/report/index.html; make demo writes it too)"
 	@echo "make test    set up, lint (sqlfluff, ruff) and run the whole test suite"
 	@echo "make lint    sqlfluff on every model, ruff on the Python code"
