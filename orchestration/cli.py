@@ -18,6 +18,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from orchestration.errors import OneLineError
+
 # subcommand -> (module with a `main(argv)`, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("orchestration.demo", "sample data, the whole Dagster graph headless, the summary"),
@@ -46,7 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ciw: unknown subcommand {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
     module = importlib.import_module(SUBCOMMANDS[name][0])
-    return int(module.main(rest) or 0)
+    try:
+        return int(module.main(rest) or 0)
+    except OneLineError as error:
+        # A refused folder, a warehouse another process holds: the message says what to do.
+        print(f"ciw {name}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
