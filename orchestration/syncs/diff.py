@@ -340,7 +340,9 @@ def confirm_pending(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> d
             {"sync_id": params["sync_id"]},
         ).fetchall()
     )
-    selected = "select row_key, row_hash, base_version, life_id, change from sync_pending where sync_id = $sync_id"
+    selected = (
+        "select row_key, row_hash, base_version, life_id, change from sync_pending where sync_id = $sync_id"
+    )
     for statement in _apply_sql(selected):
         _execute_named(con, statement, params)
     discard_pending(con, params["sync_id"])

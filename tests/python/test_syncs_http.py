@@ -95,9 +95,9 @@ def state_count(email, destination: str = "http") -> int:
     """Keys the destination holds according to the email channel's state store."""
     con = duckdb.connect(str(email.state_path), read_only=True)
     try:
-        return con.execute(
-            "select count(*) from sync_state where destination = ?", [destination]
-        ).fetchone()[0]
+        return con.execute("select count(*) from sync_state where destination = ?", [destination]).fetchone()[
+            0
+        ]
     finally:
         con.close()
 
@@ -298,9 +298,15 @@ def test_a_sync_killed_mid_way_resumes_without_duplicates_or_losses(
     with ChannelServer() as server:
         crashed = subprocess.run(
             [
-                sys.executable, "-c", CRASH_SCRIPT, str(db), server.url, str(BATCH), str(crash_at),
+                sys.executable,
+                "-c",
+                CRASH_SCRIPT,
+                str(db),
+                server.url,
+                str(BATCH),
+                str(crash_at),
                 str(email.state_path),
-            ],  # fmt: skip
+            ],
             capture_output=True,
             text=True,
             check=False,

@@ -227,7 +227,10 @@ def generate(config: GeneratorConfig) -> GenerationSummary:
 
 def _written_files(out: Path, sinks: list[TableSink | TruthSink]) -> list[str]:
     """Every file a run writes, relative to out: the manifest's record of what the generator owns."""
-    fixed = [f"{TRUTH_DIR}/{name}" for name in ("treatment_effects.parquet", "purchase_process.json", SHAPE_JSON, MANIFEST)]
+    fixed = [
+        f"{TRUTH_DIR}/{name}"
+        for name in ("treatment_effects.parquet", "purchase_process.json", SHAPE_JSON, MANIFEST)
+    ]
     return sorted({*(sink.path.relative_to(out).as_posix() for sink in sinks), *fixed})
 
 

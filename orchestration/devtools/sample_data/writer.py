@@ -20,9 +20,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from orchestration.contract import RAW_TABLES, RawTable
+from orchestration.devtools.owned_folder import ForeignFolderError, first_file
 from orchestration.devtools.sample_data.arrays import ts_text
 from orchestration.devtools.sample_data.faults import DRIFT_COLUMNS, LATE_TABLES, STRING_COLUMNS_UNDER_FAULTS
-from orchestration.errors import OneLineError
 
 MAIN_PART = "part-00000"
 LATE_PART = "part-00001-late"
@@ -125,8 +125,7 @@ def table_dir(out: Path, table: RawTable) -> Path:
     return out / table.source / table.name
 
 
-class ForeignFolderError(OneLineError):
-    """The output folder holds files this generator did not write: they are the user's."""
+__all__ = ["ForeignFolderError", "check_output", "prepare_output"]
 
 
 def _manifest_written_files(out: Path) -> set[str] | None:
@@ -154,33 +153,40 @@ def _inside(out: Path, relative: str) -> Path | None:
     return out / relative
 
 
-def _first_file(out: Path) -> str | None:
-    for path in sorted(out.rglob("*")):
-        if not path.is_dir():
-            return path.relative_to(out).as_posix()
-    return None
+def check_output(out: Path) -> set[str] | None:
+    """Refuse `out` unless the generator may write there; return the files it owns there (None: none).
 
-
-def prepare_output(out: Path) -> None:
-    """Make `out` ready for a run: create it, or empty what an earlier run of this generator wrote.
-
-    The generator writes only into a folder that is absent, empty (no files, empty folders are
-    fine) or one it made itself, marked by _truth/manifest.json. In its own folder it removes only
-    the files the manifest lists (then the folders that became empty); a file anyone else put
-    there stays. Any other folder is refused, before anything is written or removed.
+    May: `out` is absent, empty (no files; empty folders are fine) or one the generator made,
+    marked by _truth/manifest.json. Nothing is written or removed here.
     """
     if out.exists() and not out.is_dir():
-        raise ForeignFolderError(f"{out} is a file, not a folder: point --out / CIW_RAW_DATA_PATH at a folder.")
-    out.mkdir(parents=True, exist_ok=True)
+        raise ForeignFolderError(
+            f"{out} is a file, not a folder: point --out / CIW_RAW_DATA_PATH at a folder."
+        )
+    if not out.exists():
+        return None
     owned = _manifest_written_files(out)
     if owned is None:
-        first = _first_file(out)
+        first = first_file(out)
         if first is not None:
             raise ForeignFolderError(
                 f"Refusing to write sample data into {out}: it holds files the generator did not write "
                 f"(e.g. {first}). Point --out / CIW_RAW_DATA_PATH at an empty or new folder; "
                 "the generator never replaces files it did not make."
             )
+    return owned
+
+
+def prepare_output(out: Path) -> None:
+    """Make `out` ready for a run: create it, or empty what an earlier run of this generator wrote.
+
+    check_output decides whether the generator may write there at all. In its own folder it
+    removes only the files the manifest lists (then the folders that became empty); a file
+    anyone else put there stays.
+    """
+    owned = check_output(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if owned is None:
         return
     removed_from: set[Path] = set()
     for relative in sorted(owned):
