@@ -4,6 +4,7 @@
     ciw summary     what the last build produced (rows staged and quarantined, checks, marts)
     ciw validate    Great Expectations suites on the warehouse (`--layer L` to choose)
     ciw sync        send the current treatments to every configured channel once
+    ciw dbt ARGS    dbt in the project, waiting while another process holds the warehouse
     ciw data        generate sample raw data (developer tool: several shapes of company)
     ciw simulate    closed-loop simulation: planted effects vs measured (developer tool)
     ciw bench       build time, memory and size at scale (developer tool)
@@ -26,6 +27,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("orchestration.summary", "what the last build produced"),
     "validate": ("orchestration.validation.__main__", "Great Expectations suites on the warehouse"),
     "sync": ("orchestration.syncs.runner", "send current treatments to every configured channel"),
+    "dbt": ("orchestration.dbt_cli", "dbt <args>, waiting while another process holds the warehouse"),
     "data": ("orchestration.devtools.sample_data.cli", "generate sample raw data (developer tool)"),
     "simulate": ("orchestration.devtools.simulation.cli", "closed-loop simulation (developer tool)"),
     "bench": ("orchestration.devtools.bench", "build time, memory and size at scale (developer tool)"),

@@ -87,11 +87,13 @@ def holder(message: str) -> tuple[int | None, str]:
     return pid, f"PID {pid} ({shown})"
 
 
-def locked_message(path: Path | str, message: str, waited: float) -> tuple[str, int | None]:
+def locked_message(path: Path | str, message: str, waited: float | None = None) -> tuple[str, int | None]:
+    """(one-line message, holder PID) for DuckDB's lock error `message` on `path`."""
     pid, who = holder(message)
     stop = f"wait for it to finish or stop it (kill {pid})" if pid else "wait for it to finish or stop it"
+    waited_text = f"; waited {waited:.0f} s" if waited is not None else ""
     text = (
-        f"{path} is held by {who}; waited {waited:.0f} s. DuckDB allows one writer at a time: "
+        f"{path} is held by {who}{waited_text}. DuckDB allows one writer at a time: "
         f"{stop}, then run this again (set {TIMEOUT_ENV} to wait longer)."
     )
     return text, pid

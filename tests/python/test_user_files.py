@@ -107,7 +107,11 @@ def test_a_run_that_died_leaves_a_folder_the_next_run_may_use(tmp_path: Path) ->
     (out / "shop/orders/part-00000.parquet").write_bytes(b"half")
     (out / "_truth/manifest.json").write_text(
         json.dumps(
-            {"generator_version": "1.2.0", "complete": False, "written_files": ["shop/orders/part-00000.parquet"]}
+            {
+                "generator_version": "1.2.0",
+                "complete": False,
+                "written_files": ["shop/orders/part-00000.parquet"],
+            }
         )
     )
     generate(GeneratorConfig(customers=20, seed=3, out=out, quiet=True))
