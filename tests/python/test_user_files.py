@@ -130,6 +130,6 @@ def test_the_benchmark_deletes_only_a_warehouse_it_built(tmp_path: Path) -> None
     warehouse = tmp_path / "warehouse.duckdb"
     warehouse.write_bytes(b"the user's warehouse")
     workspace = DbtWorkspace(raw_path=tmp_path / "raw", duckdb_path=warehouse, work_dir=tmp_path / "dbt")
-    with pytest.raises(ForeignFolderError, match="warehouse.duckdb"):
+    with pytest.raises(ForeignFolderError, match=r"warehouse\.duckdb"):
         bench_dbt_build(workspace)
     assert warehouse.read_bytes() == b"the user's warehouse"
