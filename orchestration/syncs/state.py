@@ -39,7 +39,7 @@ import duckdb
 
 from orchestration.warehouse_lock import connect, retry_while_locked
 
-WAREHOUSE = "warehouse"  # the alias the warehouse is attached under, read-only, while rows are copied
+WAREHOUSE = "ciw_warehouse"  # the alias the warehouse is attached under, read-only, while rows are copied
 
 DDL = (
     """
