@@ -273,6 +273,12 @@ def test_file_destination_writes_csv_with_renamed_fields_atomically(
     assert Path(again.output).name == "2026-06-30_daily_run.2.csv"
     assert again.changed == len(expected)
 
+    # A new state store (reset by hand) with the same run id again: a third file, none overwritten.
+    before = {p.name: p.read_bytes() for p in path.parent.iterdir()}
+    fresh = run_channel_sync(db, phone, None, "2026-06-30/daily run", state_path=tmp_path / "reset.duckdb")
+    assert Path(fresh.destinations[0].output).name == "2026-06-30_daily_run.3.csv"
+    assert all((path.parent / name).read_bytes() == content for name, content in before.items())
+
 
 # --- crashes around the file --------------------------------------------------------------
 
