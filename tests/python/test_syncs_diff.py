@@ -440,3 +440,38 @@ def test_one_sync_asset_per_channel_downstream_of_customer_treatments(
 def test_destination_names_must_be_unique(db: Path, config, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unique"):
         run_channel_sync(db, config.channels["email"], [FileDestination(tmp_path), FileDestination(tmp_path)])
+
+
+def test_a_deleted_key_leaves_no_state_and_comes_back_under_new_idempotency_keys(
+    db: Path, rows: list[dict], config, tmp_path: Path
+) -> None:
+    """No tombstone: a removal deletes the key's state row. Re-added with the same content, the key
+    starts at version 1 again; its new life id keeps the idempotency key apart from the first one,
+    which an endpoint that remembers keys would otherwise drop as a repeat."""
+    email = config.channels["email"]
+    exports = tmp_path / "exports" / "email"
+    row = next(r for r in rows if r["channel"] == "email" and not r["is_holdout"])
+    key = {"customer_id": row["customer_key"], "campaign_code": row["treatment_code"]}
+
+    def line(run_id: str) -> dict:
+        [found] = [
+            r for r in read_export(exports / f"{run_id}.jsonl") if r["customer_id"] == key["customer_id"]
+        ]
+        return found
+
+    run_channel_sync(db, email, None, "run-1")
+    write_treatments(db, [r for r in rows if r is not row])
+    [removed] = run_channel_sync(db, email, None, "run-2").destinations
+    assert (removed.removed, line("run-2")["op"]) == (1, "delete")
+    store = duckdb.connect(str(state_store(tmp_path)), read_only=True)
+    keys = [json.loads(k) for (k,) in store.execute("select row_key from sync_state").fetchall()]
+    store.close()
+    assert {"customer_key": row["customer_key"], "treatment_code": row["treatment_code"]} not in keys
+    write_treatments(db, rows)
+    [added] = run_channel_sync(db, email, None, "run-3").destinations
+    assert added.added == 1
+    first, again = line("run-1"), line("run-3")
+    assert {k: v for k, v in first.items() if k != "idempotency_key"} == {
+        k: v for k, v in again.items() if k != "idempotency_key"
+    }
+    assert first["idempotency_key"] != again["idempotency_key"]
