@@ -36,7 +36,7 @@ help:
 	@echo "make ui      the Dagster UI on http://127.0.0.1:3000 (assets grouped by layer, schedule, sensor)"
 	@echo "make bench   generate $(BENCH_CUSTOMERS) customers and build; report time and peak memory"
 	@echo "make simulate  closed loop: every STEP days over DAYS days build, sync, let $(SIM_CUSTOMERS) customers respond; planted vs measured"
-	@echo "make clean   remove generated data and build output (keeps .venv); distclean removes .venv too"
+	@echo "make clean   remove data/ (generated data, warehouse, exports, sync state) and build output (keeps .venv); distclean removes .venv too"
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -49,9 +49,10 @@ install: $(VENV)/.installed
 data: install
 	$(BIN)/ciw data --customers $(CUSTOMERS) --seed $(SEED) $(FAULTS) --shape $(SHAPE) --out $(CIW_RAW_DATA_PATH)
 
+# `ciw dbt` is dbt that waits while another process (a Dagster run) holds the warehouse.
 build: install
 	mkdir -p $(dir $(CIW_DUCKDB_PATH))
-	$(BIN)/dbt build
+	$(BIN)/ciw dbt build
 
 summary: install
 	$(BIN)/ciw summary
@@ -113,9 +114,14 @@ ui: install
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 docs: install
-	$(BIN)/dbt docs generate
+	$(BIN)/ciw dbt docs generate
 
+# data/ is the project's own folder (sample data, warehouse, exports and sync state, Dagster
+# history): clean removes it whole, unless data/raw holds files the generator did not write
+# (your own raw files there are refused, not deleted: move them or remove them yourself).
 clean:
+	@if [ -d data/raw ] && [ ! -f data/raw/_truth/manifest.json ] && [ -n "$$(find data/raw -type f -print -quit)" ]; then \
+		echo "make clean: refusing to remove data/: data/raw holds files the sample-data generator did not write (e.g. $$(find data/raw -type f -print -quit)); move them out first." >&2; exit 1; fi
 	rm -rf data target logs dbt_packages .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
 

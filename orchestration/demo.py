@@ -21,7 +21,9 @@ from pathlib import Path
 from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, ExecuteInProcessResult
 
 from orchestration.defs.checks import CHECK_NAME
+from orchestration.defs.raw.assets import raw_data_path
 from orchestration.devtools.sample_data.shapes import FULL, SHAPE_NAMES
+from orchestration.devtools.sample_data.writer import check_output
 from orchestration.report.build import build_report
 from orchestration.summary import CheckFailure, RunReport, default_locations, summarize
 
@@ -128,6 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--shape", choices=SHAPE_NAMES, default=FULL, help="which company's raw tables the generator writes"
     )
     args = parser.parse_args(argv)
+    # The demo's first step writes sample data: refuse a raw folder holding the user's own files
+    # now, in one line, rather than as a failed step (raw_data_path is what the step writes).
+    check_output(raw_data_path())
     result, report = run_demo(args.customers, args.seed, args.faults, shape=args.shape)
     locations = default_locations()
     try:

@@ -2,8 +2,10 @@
 
 The channels come from destinations.yml when the definitions load; URLs and tokens are read
 again when a sync runs, so pointing a channel at an endpoint needs no code change, only its env
-var. The syncs write the warehouse (state and log), so they share the duckdb_writer pool with
-the dbt steps: never two writers on the DuckDB file.
+var. A sync reads the warehouse (briefly, read-only) and writes its state store (a DuckDB file
+beside the exports): it stays in the duckdb_writer pool, so it never reads a table a dbt step of
+the same run is writing, and two syncs never wait on the store. A sync that finds the warehouse
+or the store held by another process waits, then fails and is retried (defs/retries.py).
 """
 
 import os
@@ -13,15 +15,16 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
-    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
 from orchestration.dbt_cli import PROJECT_DIR
+from orchestration.defs.retries import LOCK_RETRY_POLICY, final_failure
 from orchestration.syncs.config import load_config
 from orchestration.syncs.runner import SyncResult, run_channel_sync
+from orchestration.warehouse_lock import WarehouseLockedError
 
 CUSTOMER_TREATMENTS = AssetKey(["activation", "customer_treatments"])
 GROUP = "syncs"
@@ -72,15 +75,22 @@ def build_sync_asset(channel: str, config_path: Path | str | None = None) -> Ass
         group_name=GROUP,
         deps=[CUSTOMER_TREATMENTS],
         pool="duckdb_writer",
+        retry_policy=LOCK_RETRY_POLICY,
         kinds={"python", "duckdb"},
         description=(
             f"Sends the {channel} channel the treatments added, changed or removed since its last "
-            "acknowledged sync (holdouts never); state and log in schema reverse_etl."
+            "acknowledged sync (holdouts never); state and log in the sync state store beside the "
+            "exports (docs/operations.md)."
         ),
     )
     def _sync(context: AssetExecutionContext) -> MaterializeResult:
         channel_config = load_config(config_path).channels[channel]
-        result = run_channel_sync(warehouse_path(), channel_config, None, context.run.run_id)
+        try:
+            result = run_channel_sync(warehouse_path(), channel_config, None, context.run.run_id)
+        except WarehouseLockedError:
+            raise  # another process holds a file: LOCK_RETRY_POLICY runs the sync again
+        except Exception as error:  # a missing or broken source: a retry would fail the same way
+            raise final_failure(f"{channel} sync: {type(error).__name__}: {error}") from error
         for d in result.destinations:
             context.log.info(
                 f"{channel} -> {d.destination}: {d.status}, planned {d.planned}, added {d.added}, "
@@ -91,8 +101,9 @@ def build_sync_asset(channel: str, config_path: Path | str | None = None) -> Ass
             errors = "; ".join(
                 f"{d.destination}: {d.error}" for d in result.destinations if d.status == "failed"
             )
-            # Its delivered rows are recorded; the next run offers the rest again.
-            raise Failure(description=f"{channel} sync failed: {errors}", metadata=metadata)
+            # Its delivered rows are recorded; the next run offers the rest again. The endpoint
+            # had its own retries (HttpDestination): no step retry on top.
+            raise final_failure(f"{channel} sync failed: {errors}", metadata)
         return MaterializeResult(metadata=metadata)
 
     return _sync

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from orchestration.dbt_cli import PROJECT_DIR, DbtWorkspace, dbt_executable
+from orchestration.devtools.owned_folder import ForeignFolderError
 from orchestration.devtools.sample_data import generate
 from orchestration.devtools.sample_data.cli import build_parser, config_from_args
 from orchestration.devtools.sample_data.generator import GenerationSummary
@@ -76,10 +77,31 @@ def model_timings(workspace: DbtWorkspace, names: Sequence[str] = TIMED_MODELS) 
     return timings
 
 
+BENCH_MARKER_SUFFIX = ".ciw-bench"
+
+
+def bench_warehouse_marker(workspace: DbtWorkspace) -> Path:
+    """Beside a warehouse the benchmark built: says the next benchmark may delete it."""
+    return workspace.duckdb_path.with_name(workspace.duckdb_path.name + BENCH_MARKER_SUFFIX)
+
+
 def bench_dbt_build(workspace: DbtWorkspace) -> dict[str, object]:
-    """Run `dbt build` on the generated data; time it and read the dbt process's peak memory."""
+    """Run `dbt build` on the generated data; time it and read the dbt process's peak memory.
+
+    The build starts from an empty warehouse: one an earlier benchmark made (it left a marker
+    beside it) is deleted first; any other file at that path is refused, never deleted.
+    """
     if workspace.duckdb_path.exists():
+        if not bench_warehouse_marker(workspace).is_file():
+            raise ForeignFolderError(
+                f"Refusing to delete {workspace.duckdb_path}: an earlier benchmark did not make it "
+                "(no marker beside it). Pass an --out whose parent folder holds no warehouse.duckdb."
+            )
         workspace.duckdb_path.unlink()
+    workspace.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    bench_warehouse_marker(workspace).write_text(
+        "Built by ciw bench, which deletes it before the next benchmark.\n"
+    )
     log_file = workspace.work_dir / "dbt_build.log"
     workspace.work_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

@@ -2,7 +2,8 @@
 
 Entry points: run_channel_sync (one channel, its destinations), run_all_syncs, the Dagster
 asset factory in orchestration.defs.syncs, and `python -m orchestration.syncs`.
-Configuration: destinations.yml beside this file. State and log: schema reverse_etl.
+Configuration: destinations.yml beside this file. State and log: the state store (state.py),
+a DuckDB file beside the exports (CIW_SYNC_STATE_PATH), so a warehouse rebuild resends nothing.
 """
 
 from orchestration.syncs.config import ChannelConfig, SyncConfig, SyncConfigError, load_config

@@ -40,6 +40,12 @@ SOURCE_COLUMNS = (
     "run_date",
 )
 CHANNELS = ("email", "sms", "push", "post", "phone")
+# The sync state store (orchestration/syncs/state.py): CIW_SYNC_STATE_PATH, else this file in the
+# default exports directory (defaults.file.directory / its env var), relative to the project.
+STATE_PATH_ENV = "CIW_SYNC_STATE_PATH"
+STATE_FILE = "_sync_state.duckdb"
+DEFAULT_EXPORTS = "data/exports"
+EXPORTS_ENV = "CIW_SYNC_EXPORTS_PATH"
 FILE_FORMATS = ("jsonl", "csv")
 # Field names end up quoted in SQL and as JSON keys / CSV headers: keep them plain.
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -76,6 +82,8 @@ class ChannelConfig:
     columns: Mapping[str, str]
     file: FileDestinationConfig | None = None
     http: HttpDestinationConfig | None = None
+    # Where this channel's sync state lives (one store for every channel of a configuration).
+    state_path: Path | None = None
 
     def __post_init__(self) -> None:
         _check_channel(self)
@@ -88,6 +96,38 @@ class ChannelConfig:
 @dataclass(frozen=True)
 class SyncConfig:
     channels: Mapping[str, ChannelConfig]
+    state_path: Path | None = None
+
+
+def _project_path(path: Path, project_dir: Path) -> Path:
+    return path if path.is_absolute() else project_dir / path
+
+
+def state_path_for(
+    defaults: Mapping[str, Any], environ: Mapping[str, str], project_dir: Path = PROJECT_DIR
+) -> Path:
+    """The state store: CIW_SYNC_STATE_PATH, else _sync_state.duckdb in the default exports directory.
+
+    Beside the exports because both describe what the channels were sent, and neither may go
+    when the warehouse is rebuilt.
+    """
+    explicit = environ.get(STATE_PATH_ENV, "").strip()
+    if explicit:
+        return _project_path(Path(explicit), project_dir)
+    file_defaults = defaults.get("file") or {}
+    directory_env = file_defaults.get("directory_env", EXPORTS_ENV)
+    directory = (environ.get(directory_env) if directory_env else None) or file_defaults.get(
+        "directory", DEFAULT_EXPORTS
+    )
+    return _project_path(Path(directory) / STATE_FILE, project_dir)
+
+
+def state_path_from_env(environ: Mapping[str, str] | None = None) -> Path:
+    """The state store of the repository's destinations.yml defaults, for callers without a config."""
+    return state_path_for(
+        {"file": {"directory": DEFAULT_EXPORTS, "directory_env": EXPORTS_ENV}},
+        os.environ if environ is None else environ,
+    )
 
 
 def _check_channel(channel: ChannelConfig) -> None:
@@ -169,6 +209,7 @@ def parse_config(
     """Build the checked configuration from a parsed destinations.yml document."""
     environ = os.environ if environ is None else environ
     defaults = document.get("defaults") or {}
+    state_path = state_path_for(defaults, environ, project_dir)
     channels: dict[str, ChannelConfig] = {}
     for name, settings in (document.get("channels") or {}).items():
         settings = settings or {}
@@ -183,10 +224,11 @@ def parse_config(
                 _merged(defaults.get("file") or {}, settings.get("file")), environ, project_dir
             ),
             http=_http_config(_merged(defaults.get("http") or {}, settings.get("http")), environ),
+            state_path=state_path,
         )
     if not channels:
         raise SyncConfigError("no channels configured")
-    return SyncConfig(channels=channels)
+    return SyncConfig(channels=channels, state_path=state_path)
 
 
 def load_config(

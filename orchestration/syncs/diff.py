@@ -4,7 +4,7 @@ The current rows are the latest run of activation.customer_treatments for one ch
 excluded, projected to the mapped fields. Each row has a key (the channel's key columns, as a
 JSON object of source names, so renaming a field does not change identities) and a hash of its
 mapped fields (renaming or adding a field does change it: the tool's view of the row changed).
-Against reverse_etl.sync_state of that destination:
+Against sync_state of that destination (the state store, orchestration/syncs/state.py):
 
 - added: a key the destination does not have (never sent, or deleted since);
 - changed: a key it has, with another hash;
@@ -13,7 +13,9 @@ Against reverse_etl.sync_state of that destination:
 Deletions go first, then changes, then additions, so a customer whose treatment changes within a
 channel never holds two memberships at the destination. The plan is a temporary table, computed
 again by every sync: after a crash, whatever the destination acknowledged is in sync_state and is
-not planned again.
+not planned again. `source` is the activation relation as the caller reaches it (the warehouse
+attached read-only to the store's connection); everything after build_current reads temp tables
+and the store only.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -29,14 +32,11 @@ from typing import Any
 import duckdb
 
 from orchestration.syncs.config import ChannelConfig
-from orchestration.syncs.warehouse import SCHEMA
+from orchestration.syncs.state import SourceError
 
 SOURCE_RELATION = "activation.customer_treatments"
 CHANGES = ("added", "changed", "removed")
-
-
-class SourceError(RuntimeError):
-    """The activation table is missing, empty or breaks the key the channel relies on."""
+__all__ = ["SOURCE_RELATION", "Plan", "PlannedRow", "SourceError"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class PlannedRow:
     change: str  # added | changed | removed
     row_hash: str | None  # None for deletions
     version: int  # the key's version once this change is acknowledged
+    life_id: str  # made when the key was (last) added; survives changes, not a deletion
     idempotency_key: str
     key: dict[str, Any]  # destination field -> value
     fields: dict[str, Any] | None  # every mapped field; None for deletions
@@ -124,35 +125,49 @@ def build_current(
     return int(con.execute("select count(*) from _sync_current").fetchone()[0])
 
 
-def build_plan(con: duckdb.DuckDBPyConnection, channel: ChannelConfig, destination: str) -> Plan:
+def build_plan(
+    con: duckdb.DuckDBPyConnection, channel: ChannelConfig, destination: str, sync_id: str
+) -> Plan:
     """Diff _sync_current against the destination's state into temp table _sync_plan.
 
     The plan carries the mapped fields, so each batch reads one table, in seq order (its zone
-    maps skip the rest) instead of joining the channel's rows again.
+    maps skip the rest) instead of joining the channel's rows again. A key added now gets a life
+    id made from this sync's id, unless an earlier sync planned the same addition and no
+    acknowledgement reached the state (its row is still pending): then the earlier life id, and
+    so the same idempotency key, is reused. Whatever is left pending for this destination is
+    cleared once the plan holds it.
     """
     fields = ", ".join(f"c.{_quote(field)}" for field in channel.columns.values())
+    where = {"channel": channel.name, "destination": destination}
     con.execute(
         f"""
         create or replace temp table _sync_plan as
         with state as (
-            select row_key, row_hash, is_deleted, version
-            from {SCHEMA}.sync_state
+            select row_key, row_hash, version, life_id
+            from sync_state
             where channel = $channel and destination = $destination
+        ),
+        inherited as (
+            select row_key, min(life_id) as life_id
+            from sync_pending
+            where channel = $channel and destination = $destination and change = 'added'
+            group by row_key
         ),
         changes as (
             select
                 c.row_key,
                 c.row_hash,
                 coalesce(s.version, 0) as base_version,
-                case when s.row_key is null or s.is_deleted then 'added' else 'changed' end as change
+                coalesce(s.life_id, i.life_id, left(sha256($sync_id || '|' || c.row_key), 16)) as life_id,
+                case when s.row_key is null then 'added' else 'changed' end as change
             from _sync_current as c
             left join state as s on c.row_key = s.row_key
-            where s.row_key is null or s.is_deleted or s.row_hash <> c.row_hash
+            left join inherited as i on c.row_key = i.row_key
+            where s.row_key is null or s.row_hash <> c.row_hash
             union all
-            select s.row_key, null as row_hash, s.version as base_version, 'removed' as change
+            select s.row_key, null as row_hash, s.version as base_version, s.life_id, 'removed' as change
             from state as s
-            where not s.is_deleted
-                and not exists (select 1 from _sync_current as c where c.row_key = s.row_key)
+            where not exists (select 1 from _sync_current as c where c.row_key = s.row_key)
         )
         select
             row_number() over (
@@ -161,28 +176,38 @@ def build_plan(con: duckdb.DuckDBPyConnection, channel: ChannelConfig, destinati
             p.row_key,
             p.row_hash,
             p.base_version,
+            p.life_id,
             p.change,
             {fields}
         from changes as p
         left join _sync_current as c on p.row_key = c.row_key
         order by seq
         """,
-        {"channel": channel.name, "destination": destination},
+        {**where, "sync_id": sync_id},
     )
+    con.execute("delete from sync_pending where channel = $channel and destination = $destination", where)
     counts = dict(con.execute("select change, count(*) from _sync_plan group by change").fetchall())
     return Plan(**{change: int(counts.get(change, 0)) for change in CHANGES})
 
 
 def idempotency_key(
-    epoch: str, channel: str, destination: str, row_key: str, version: int, row_hash: str | None
+    epoch: str,
+    channel: str,
+    destination: str,
+    row_key: str,
+    life_id: str,
+    version: int,
+    row_hash: str | None,
 ) -> str:
     """Same change of the same key -> same id, whichever sync (first try, retry, resume) sends it.
 
     The version grows with every acknowledged change of a key, so a row that returns to an
-    earlier content (A -> B -> A) or is re-added after a deletion gets a new id; the epoch keeps
-    ids apart when the state is rebuilt from scratch.
+    earlier content (A -> B -> A) gets a new id. A deletion removes the key's state (no
+    tombstone), so a key added again starts at version 1 once more: its new life id keeps
+    those ids apart from its earlier life's. The epoch keeps ids apart when the state store
+    is created from scratch.
     """
-    text = "|".join((epoch, channel, destination, row_key, str(version), row_hash or "delete"))
+    text = "|".join((epoch, channel, destination, row_key, life_id, str(version), row_hash or "delete"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
@@ -213,7 +238,7 @@ def fetch_planned(
     selected = ", ".join(_quote(field) for field in fields)
     result = con.execute(
         f"""
-        select seq, row_key, change, row_hash, base_version, {selected}
+        select seq, row_key, change, row_hash, base_version, life_id, {selected}
         from _sync_plan
         where seq between ? and ?
         order by seq
@@ -221,7 +246,7 @@ def fetch_planned(
         [first_seq, last_seq],
     ).fetchall()
     rows = []
-    for seq, row_key, change, row_hash, base_version, *values in result:
+    for seq, row_key, change, row_hash, base_version, life_id, *values in result:
         key_source = json.loads(row_key)
         key = {channel.columns[column]: key_source[column] for column in channel.key}
         version = int(base_version) + 1
@@ -232,7 +257,10 @@ def fetch_planned(
                 change=change,
                 row_hash=row_hash,
                 version=version,
-                idempotency_key=idempotency_key(epoch, channel.name, destination, row_key, version, row_hash),
+                life_id=life_id,
+                idempotency_key=idempotency_key(
+                    epoch, channel.name, destination, row_key, life_id, version, row_hash
+                ),
                 key=key,
                 fields=None
                 if change == "removed"
@@ -242,48 +270,65 @@ def fetch_planned(
     return rows
 
 
-def _upsert_state_sql(source_select: str) -> str:
-    return f"""
-        insert into {SCHEMA}.sync_state (
-            channel, destination, row_key, row_hash, is_deleted, version, last_change,
+def _apply_sql(source_select: str) -> tuple[str, str]:
+    """Statements that move the state to what the destination acknowledged for `source_select`'s rows:
+    additions and changes upserted, deletions removed (no tombstone)."""
+    upsert = f"""
+        insert into sync_state (
+            channel, destination, row_key, row_hash, version, life_id, last_change,
             last_sync_id, last_run_id, source_run_date, synced_at
         )
         select
-            $channel, $destination, row_key, row_hash, change = 'removed', base_version + 1, change,
+            $channel, $destination, row_key, row_hash, base_version + 1, life_id, change,
             $sync_id, $run_id, $run_date, $synced_at
-        from ({source_select})
+        from ({source_select}) as acknowledged
+        where change <> 'removed'
         on conflict (channel, destination, row_key) do update set
             row_hash = excluded.row_hash,
-            is_deleted = excluded.is_deleted,
             version = excluded.version,
+            life_id = excluded.life_id,
             last_change = excluded.last_change,
             last_sync_id = excluded.last_sync_id,
             last_run_id = excluded.last_run_id,
             source_run_date = excluded.source_run_date,
             synced_at = excluded.synced_at
     """
+    delete = f"""
+        delete from sync_state
+        where channel = $channel and destination = $destination
+            and row_key in (select row_key from ({source_select}) as acknowledged where change = 'removed')
+    """
+    return upsert, delete
+
+
+def _execute_named(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> None:
+    """Execute with the named parameters the statement uses (DuckDB refuses unused ones)."""
+    used = set(re.findall(r"\$([a-z_]+)", sql))
+    con.execute(sql, {name: value for name, value in params.items() if name in used})
 
 
 def record_acknowledged(con: duckdb.DuckDBPyConnection, seqs: list[int], params: dict[str, Any]) -> None:
-    """Move the state of planned rows `seqs` to what the destination now holds."""
+    """Move the state of planned rows `seqs` to what the destination now holds; unpend them."""
     if not seqs:
         return
+    selected = "select row_key, row_hash, base_version, life_id, change from _sync_plan where list_contains($seqs, seq)"
+    for statement in _apply_sql(selected):
+        _execute_named(con, statement, {**params, "seqs": seqs})
     con.execute(
-        _upsert_state_sql(
-            "select row_key, row_hash, base_version, change from _sync_plan where list_contains($seqs, seq)"
-        ),
-        {**params, "seqs": seqs},
+        "delete from sync_pending where sync_id = $sync_id and row_key in "
+        "(select row_key from _sync_plan where list_contains($seqs, seq))",
+        {"sync_id": params["sync_id"], "seqs": seqs},
     )
 
 
-def save_pending(con: duckdb.DuckDBPyConnection, sync_id: str) -> None:
-    """Keep the whole plan of a file sync, to confirm it after the file is in place."""
+def save_pending(con: duckdb.DuckDBPyConnection, sync_id: str, channel: str, destination: str) -> None:
+    """Keep the whole plan until the destination confirms it (file: once published; HTTP: per batch)."""
     con.execute(
-        f"""
-        insert into {SCHEMA}.sync_pending (sync_id, row_key, row_hash, base_version, change)
-        select ?, row_key, row_hash, base_version, change from _sync_plan
+        """
+        insert into sync_pending (sync_id, channel, destination, row_key, row_hash, base_version, life_id, change)
+        select ?, ?, ?, row_key, row_hash, base_version, life_id, change from _sync_plan
         """,
-        [sync_id],
+        [sync_id, channel, destination],
     )
 
 
@@ -291,20 +336,18 @@ def confirm_pending(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> d
     """Apply a file sync's pending rows to the state, drop them; return counts per change."""
     counts = dict(
         con.execute(
-            f"select change, count(*) from {SCHEMA}.sync_pending where sync_id = $sync_id group by change",
+            "select change, count(*) from sync_pending where sync_id = $sync_id group by change",
             {"sync_id": params["sync_id"]},
         ).fetchall()
     )
-    con.execute(
-        _upsert_state_sql(
-            f"select row_key, row_hash, base_version, change from {SCHEMA}.sync_pending "
-            "where sync_id = $sync_id"
-        ),
-        params,
+    selected = (
+        "select row_key, row_hash, base_version, life_id, change from sync_pending where sync_id = $sync_id"
     )
+    for statement in _apply_sql(selected):
+        _execute_named(con, statement, params)
     discard_pending(con, params["sync_id"])
     return {change: int(counts.get(change, 0)) for change in CHANGES}
 
 
 def discard_pending(con: duckdb.DuckDBPyConnection, sync_id: str) -> None:
-    con.execute(f"delete from {SCHEMA}.sync_pending where sync_id = ?", [sync_id])
+    con.execute("delete from sync_pending where sync_id = ?", [sync_id])

@@ -14,7 +14,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, ClassVar
 
@@ -47,7 +47,13 @@ class FileDestination:
         return str(self.directory)
 
     def open(self, context: DeliveryContext) -> FileWriter:
-        return FileWriter(export_path(self.directory, context, self.format), self.format, context)
+        """A writer for a file name no file has yet: an export is never overwritten, even when the
+        state store was reset and a run id comes round again."""
+        path, attempt = export_path(self.directory, context, self.format), context.attempt
+        while path.exists():
+            attempt += 1
+            path = export_path(self.directory, replace(context, attempt=attempt), self.format)
+        return FileWriter(path, self.format, context)
 
     def is_published(self, output: str | None) -> bool:
         """Did an interrupted sync get its file into place? Then its rows were delivered."""

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
@@ -51,6 +52,7 @@ from orchestration.syncs.protocol import BatchOutcome, DeliveryContext
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 USER_AGENT = "ciw-reverse-etl/0.1"
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass
@@ -177,7 +179,10 @@ class HttpSender:
             }
             acknowledged = [seq for seq in seqs if seq not in failed]
             return BatchOutcome(acknowledged=acknowledged, failed=failed, attempts=attempts)
-        error = f"HTTP {response.status}: {response.data[:200].decode('utf-8', 'replace')}"
+        # The body may echo rows (customer keys): it goes to the process log, never to the sync log.
+        LOGGER.warning("%s answered HTTP %s: %s", destination.describe(), response.status,
+                       response.data[:200].decode("utf-8", "replace"))  # fmt: skip
+        error = f"HTTP {response.status}"
         if response.status in RETRYABLE_STATUSES:  # still failing after the last attempt
             error = f"gave up after {attempts} attempts: {error}"
             return BatchOutcome([], dict.fromkeys(seqs, error), attempts=attempts, aborted=True, error=error)

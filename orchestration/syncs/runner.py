@@ -1,10 +1,15 @@
 """Sync one channel to its destinations: recover an interrupted sync, diff, deliver, record.
 
+The state store (state.py, a DuckDB file beside the exports) is opened for writing; the
+warehouse is attached to it read-only just long enough to copy the channel's current rows,
+so a warehouse rebuilt from scratch changes nothing but what really changed.
+
 For each destination, in order:
-1. a sync of this channel and destination still marked running died (the warehouse is
+1. a sync of this channel and destination still marked running died (the store is
    single-writer, so nothing else can be running): a file it had already put in place is
    confirmed in the state (status recovered), otherwise it is marked interrupted; what it got
-   acknowledged batch by batch is in the state already;
+   acknowledged batch by batch is in the state already, and the rows it had not, still
+   pending, lend their life ids to the next plan (same idempotency keys on the resend);
 2. the diff against what the destination acknowledged (see diff.py) is the plan; an empty
    plan sends nothing and is logged with zeros;
 3. delivery: a file is written whole and then recorded; HTTP batches are recorded one by one,
@@ -25,7 +30,7 @@ from typing import Any
 
 import duckdb
 
-from orchestration.syncs.config import ChannelConfig, SyncConfig, load_config
+from orchestration.syncs.config import ChannelConfig, SyncConfig, load_config, state_path_from_env
 from orchestration.syncs.diff import (
     SOURCE_RELATION,
     Plan,
@@ -41,9 +46,9 @@ from orchestration.syncs.diff import (
 from orchestration.syncs.file_destination import FileDestination
 from orchestration.syncs.http_destination import HttpDestination
 from orchestration.syncs.protocol import DeliveryContext
-from orchestration.syncs.warehouse import SCHEMA, connect, ensure_tables, state_epoch, transaction, utc_now
+from orchestration.syncs.state import attached_warehouse, open_store, state_epoch, transaction, utc_now
 
-LOG = f"{SCHEMA}.sync_log"
+LOG = "sync_log"
 
 
 @dataclass(frozen=True)
@@ -208,9 +213,7 @@ def _recover(con: duckdb.DuckDBPyConnection, channel: str, destination: Any, res
         [channel, destination.name],
     ).fetchall()
     for sync_id, run_id, output, run_date in dead:
-        pending = con.execute(
-            f"select count(*) from {SCHEMA}.sync_pending where sync_id = ?", [sync_id]
-        ).fetchone()[0]
+        pending = con.execute("select count(*) from sync_pending where sync_id = ?", [sync_id]).fetchone()[0]
         log = _Log(con, sync_id)
         with transaction(con):
             if pending and destination.atomic and destination.is_published(output):
@@ -222,7 +225,9 @@ def _recover(con: duckdb.DuckDBPyConnection, channel: str, destination: Any, res
                 log.finish(error=f"stopped after publishing; confirmed by {resumed_by}")
                 con.execute(f"update {LOG} set status = 'recovered' where sync_id = ?", [sync_id])
             else:
-                discard_pending(con, sync_id)
+                if destination.atomic:  # its file never appeared: nothing of it was delivered
+                    discard_pending(con, sync_id)
+                # (a batched sync's unacknowledged rows stay pending for build_plan to reuse)
                 log.finish(gave_up=True, error=f"stopped mid-sync; resumed by {resumed_by}")
                 con.execute(
                     f"update {LOG} set status = 'interrupted', rows_failed = 0 where sync_id = ?", [sync_id]
@@ -242,9 +247,17 @@ def _deliver_batches(
     log: _Log,
     params: dict[str, Any],
 ) -> tuple[bool, str | None]:
-    """Send batch by batch, recording each acknowledgement; (gave_up, last error)."""
+    """Send batch by batch, recording each acknowledgement; (gave_up, last error).
+
+    The plan is pending until acknowledged, so a sync that dies mid-way, or gives up, leaves
+    the next one what it needs to resend those rows under the same idempotency keys. The error
+    kept in the log is ours (HTTP status, attempts) and counts: no server text, which may quote rows.
+    """
+    with transaction(con):
+        save_pending(con, context.sync_id, channel.name, destination.name)
     sender = destination.open(context)
-    errors: list[str] = []
+    refused = 0
+    batch_errors: list[str] = []
     seq = 1
     while seq <= plan.rows:
         rows = fetch_planned(con, channel, destination.name, epoch, seq, seq + destination.batch_size - 1)
@@ -253,11 +266,17 @@ def _deliver_batches(
         with transaction(con):
             record_acknowledged(con, sorted(acknowledged), params)
             log.add(Counter(row.change for row in rows if row.seq in acknowledged), outcome.attempts)
-        errors.extend(outcome.failed.values())
+        if outcome.error:
+            batch_errors.append(outcome.error)
+        else:
+            refused += len(outcome.failed)
         if outcome.aborted:
             return True, outcome.error
         seq += len(rows)
-    return False, (f"{len(errors)} rows not accepted, e.g. {errors[0]}" if errors else None)
+    parts = [f"{refused} rows refused by the destination"] if refused else []
+    if batch_errors:
+        parts.append(f"{len(batch_errors)} batches failed, e.g. {batch_errors[0]}")
+    return False, ("; ".join(parts) or None)
 
 
 def _deliver_file(
@@ -279,7 +298,7 @@ def _deliver_file(
             writer.write(rows)
             seq += len(rows)
         with transaction(con):
-            save_pending(con, context.sync_id)
+            save_pending(con, context.sync_id, channel.name, destination.name)
             log.set_output(str(writer.path))
     except BaseException:
         writer.discard()
@@ -313,7 +332,7 @@ def _sync_destination(
     attempt = int(previous) + 1
     sync_id = f"{run_id}:{channel.name}:{destination.name}:{attempt}"
     resumed = _recover(con, channel.name, destination, resumed_by=sync_id)
-    plan = build_plan(con, channel, destination.name)
+    plan = build_plan(con, channel, destination.name, sync_id)
     log = _Log(con, sync_id)
     log.start(run_id, channel.name, destination, run_date, plan, resumed)
     if plan.rows == 0:
@@ -351,9 +370,7 @@ def _nothing_to_send_or_remove(con: duckdb.DuckDBPyConnection, channel: str, sou
         return False
     if rows:
         return False
-    (held,) = con.execute(
-        f"select count(*) from {SCHEMA}.sync_state where channel = ? and not is_deleted", [channel]
-    ).fetchone()
+    (held,) = con.execute("select count(*) from sync_state where channel = ?", [channel]).fetchone()
     return held == 0
 
 
@@ -367,26 +384,30 @@ def run_channel_sync(
     destinations: Sequence[Any] | None = None,
     run_id: str | None = None,
     source: str = SOURCE_RELATION,
+    state_path: Path | str | None = None,
 ) -> SyncResult:
     """Sync one channel's current treatments to each destination (by default: those configured).
 
-    Opens the warehouse for writing for the duration: run it after dbt, never beside it.
+    state_path: the state store (default: the channel's, from destinations.yml and the
+    environment). The warehouse is only read, for as long as copying the channel's rows takes.
     """
     destinations = build_destinations(channel) if destinations is None else destinations
     names = [destination.name for destination in destinations]
     if len(set(names)) != len(names):
         raise ValueError(f"destination names must be unique per channel, got {names}")
+    state_path = state_path or channel.state_path or state_path_from_env()
     run_id = run_id or default_run_id()
-    con = connect(duckdb_path)
+    con = open_store(state_path)
     try:
-        ensure_tables(con)
         epoch = state_epoch(con)
-        if _nothing_to_send_or_remove(con, channel.name, source):
-            # A company without consents or rules that fire has no treatments yet: with nothing
-            # ever sent there is nothing to delete either, so this is a quiet no-op, not an error.
-            return SyncResult(channel.name, run_id, None, 0, ())
-        run_date = latest_run_date(con, source)
-        current_rows = build_current(con, channel, run_date, source)
+        with attached_warehouse(con, duckdb_path) as warehouse:
+            relation = f"{warehouse}.{source}"
+            if _nothing_to_send_or_remove(con, channel.name, relation):
+                # A company without consents or rules that fire has no treatments yet: with nothing
+                # ever sent there is nothing to delete either, so this is a quiet no-op, not an error.
+                return SyncResult(channel.name, run_id, None, 0, ())
+            run_date = latest_run_date(con, relation)
+            current_rows = build_current(con, channel, run_date, relation)
         results = tuple(
             _sync_destination(con, channel, destination, run_id, run_date, epoch)
             for destination in destinations
@@ -408,7 +429,10 @@ def run_all_syncs(
     """Every configured channel, one after the other (one writer at a time)."""
     config = config or load_config()
     run_id = run_id or default_run_id()
-    return [run_channel_sync(duckdb_path, channel, None, run_id) for channel in config.channels.values()]
+    return [
+        run_channel_sync(duckdb_path, channel, None, run_id, state_path=config.state_path)
+        for channel in config.channels.values()
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -418,7 +442,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from orchestration.dbt_cli import PROJECT_DIR
 
-    parser = argparse.ArgumentParser(description="Sync activation.customer_treatments to the channels.")
+    parser = argparse.ArgumentParser(
+        description="Sync activation.customer_treatments to the channels. State and log: the state "
+        "store beside the exports (CIW_SYNC_STATE_PATH; docs/operations.md)."
+    )
     parser.add_argument("--warehouse", default=os.environ.get("CIW_DUCKDB_PATH", "data/warehouse.duckdb"))
     parser.add_argument("--channel", action="append", help="only these channels (repeatable)")
     parser.add_argument("--config", default=None, help="destinations YAML (default: the package's)")
@@ -432,7 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, channel in config.channels.items():
         if args.channel and name not in args.channel:
             continue
-        result = run_channel_sync(warehouse, channel, None, run_id)
+        result = run_channel_sync(warehouse, channel, None, run_id, state_path=config.state_path)
         for d in result.destinations:
             print(
                 f"{name:6} {d.destination:5} {d.status:8} planned={d.planned} added={d.added} "

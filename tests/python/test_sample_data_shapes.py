@@ -312,21 +312,22 @@ def test_multi_currency_converts_back_to_the_planted_value(shapes_root: Path) ->
 # --- output folder, faults, command line ------------------------------------------------------
 
 
-def test_regenerating_another_shape_removes_only_the_generators_folders(tmp_path: Path) -> None:
+def test_regenerating_another_shape_removes_only_the_generators_files(tmp_path: Path) -> None:
     out = tmp_path / "raw"
     generate(GeneratorConfig(customers=300, seed=1, out=out, shape="multi_currency"))
     assert (out / "shop/exchange_rates").is_dir() and (out / "web/events").is_dir()
     generate(GeneratorConfig(customers=300, seed=1, out=out, shape="orders_only"))
     assert written_tables(out) == set(SHAPES["orders_only"].tables)
     assert not (out / "web").exists() and not (out / "crm").exists()
-    # A folder the generator never recorded is the user's: it stays.
+    # A file the generator never recorded is someone else's: it stays, even in a table folder.
     mine = out / "crm/surveys/mine.csv"
     mine.parent.mkdir(parents=True)
     mine.write_text("response_id\n")
     (out / "notes.txt").write_text("mine")
     generate(GeneratorConfig(customers=300, seed=1, out=out, shape="full"))
     generate(GeneratorConfig(customers=300, seed=1, out=out, shape="orders_only"))
-    assert not (out / "crm/surveys").exists()  # the full run wrote (and recorded) crm/surveys
+    assert not (out / "crm/loyalty_members").exists()  # the full run wrote (and recorded) it
+    assert sorted(p.name for p in (out / "crm/surveys").iterdir()) == ["mine.csv"]
     assert (out / "notes.txt").read_text() == "mine"
     (out / "web/events").mkdir(parents=True)
     (out / "web/events/own.parquet").write_bytes(b"x")

@@ -25,7 +25,7 @@ from orchestration.syncs import FileDestination, SyncConfigError, load_config, r
 from orchestration.syncs.config import CHANNELS, parse_config
 from orchestration.syncs.diff import SourceError
 from orchestration.syncs.testing import assignment_id, fake_treatments, write_treatments
-from orchestration.syncs.warehouse import WarehouseLockedError
+from orchestration.warehouse_lock import WarehouseLockedError
 
 RUN_DATE = date(2026, 6, 30)
 CUSTOMERS = 400
@@ -47,10 +47,15 @@ def read_export(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def log_rows(db: Path) -> list[dict]:
-    con = duckdb.connect(str(db), read_only=True)
+def state_store(tmp_path: Path) -> Path:
+    """Where the config fixture's syncs keep their state: beside the exports."""
+    return tmp_path / "exports" / "_sync_state.duckdb"
+
+
+def log_rows(store: Path) -> list[dict]:
+    con = duckdb.connect(str(store), read_only=True)
     try:
-        cursor = con.execute("select * from reverse_etl.sync_log order by started_at, sync_id")
+        cursor = con.execute("select * from sync_log order by started_at, sync_id")
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     finally:
@@ -195,7 +200,7 @@ def test_diff_sends_added_changed_removed_then_nothing_on_a_rerun(
     [nothing] = third.destinations
     assert (nothing.status, nothing.planned, nothing.delivered) == ("success", 0, 0)
     assert not (exports / "email" / "run-3.jsonl").exists()
-    log = [row for row in log_rows(db) if row["run_id"] == "run-3"]
+    log = [row for row in log_rows(state_store(tmp_path)) if row["run_id"] == "run-3"]
     assert [(r["status"], r["rows_planned"], r["rows_added"], r["rows_removed"]) for r in log] == [
         ("success", 0, 0, 0)
     ]
@@ -268,6 +273,12 @@ def test_file_destination_writes_csv_with_renamed_fields_atomically(
     assert Path(again.output).name == "2026-06-30_daily_run.2.csv"
     assert again.changed == len(expected)
 
+    # A new state store (reset by hand) with the same run id again: a third file, none overwritten.
+    before = {p.name: p.read_bytes() for p in path.parent.iterdir()}
+    fresh = run_channel_sync(db, phone, None, "2026-06-30/daily run", state_path=tmp_path / "reset.duckdb")
+    assert Path(fresh.destinations[0].output).name == "2026-06-30_daily_run.3.csv"
+    assert all((path.parent / name).read_bytes() == content for name, content in before.items())
+
 
 # --- crashes around the file --------------------------------------------------------------
 
@@ -306,10 +317,10 @@ def test_crash_after_the_file_is_published_is_confirmed_not_resent(
     crash(db, exports, "after_publish")
     published = exports / "email" / "crashed-run.jsonl"
     assert published.exists()
-    assert [r["status"] for r in log_rows(db)] == ["running"]
+    assert [r["status"] for r in log_rows(state_store(tmp_path))] == ["running"]
 
     [resumed] = run_channel_sync(db, config.channels["email"], None, "run-2").destinations
-    log = {r["sync_id"]: r for r in log_rows(db)}
+    log = {r["sync_id"]: r for r in log_rows(state_store(tmp_path))}
     old = log["crashed-run:email:file:1"]
     print(
         f"\nrecovered sync: {old['status']}, {old['rows_added']} rows confirmed; resume planned {resumed.planned}"
@@ -330,7 +341,7 @@ def test_crash_before_the_file_is_published_writes_it_on_resume(
     crash(db, exports, "before_publish")
     assert not (exports / "email" / "crashed-run.jsonl").exists()
     [resumed] = run_channel_sync(db, config.channels["email"], None, "run-2").destinations
-    old = next(r for r in log_rows(db) if r["run_id"] == "crashed-run")
+    old = next(r for r in log_rows(state_store(tmp_path)) if r["run_id"] == "crashed-run")
     assert old["status"] == "interrupted"
     assert resumed.added == len(sendable(rows, "email"))
     assert sorted(p.name for p in (exports / "email").iterdir()) == ["run-2.jsonl"]  # temp file cleaned
@@ -339,7 +350,9 @@ def test_crash_before_the_file_is_published_writes_it_on_resume(
 # --- the source and the warehouse ---------------------------------------------------------
 
 
-def test_empty_or_missing_source_is_refused_and_deletes_nothing(db: Path, rows: list[dict], config) -> None:
+def test_empty_or_missing_source_is_refused_and_deletes_nothing(
+    db: Path, rows: list[dict], config, tmp_path: Path
+) -> None:
     email = config.channels["email"]
     run_channel_sync(db, email, None, "run-1")
     write_treatments(db, [])
@@ -350,8 +363,8 @@ def test_empty_or_missing_source_is_refused_and_deletes_nothing(db: Path, rows: 
     con.close()
     with pytest.raises(SourceError, match="does not exist"):
         run_channel_sync(db, email, None, "run-3")
-    con = duckdb.connect(str(db), read_only=True)
-    live = con.execute("select count(*) from reverse_etl.sync_state where not is_deleted").fetchone()[0]
+    con = duckdb.connect(str(state_store(tmp_path)), read_only=True)
+    live = con.execute("select count(*) from sync_state").fetchone()[0]
     con.close()
     assert live == len(sendable(rows, "email"))
 
@@ -363,7 +376,7 @@ def test_no_treatments_and_nothing_ever_sent_is_a_quiet_no_op(tmp_path: Path, co
     write_treatments(db, [])
     result = run_channel_sync(db, config.channels["email"], None, "run-1")
     assert result.current_rows == 0 and result.destinations == () and result.source_run_date is None
-    assert not any((tmp_path / "exports").rglob("*.*"))
+    assert not any((tmp_path / "exports").glob("*/*"))  # no channel file (the state store sits beside them)
 
 
 def test_a_key_that_is_not_unique_is_refused(db: Path, rows: list[dict], config) -> None:
@@ -374,7 +387,10 @@ def test_a_key_that_is_not_unique_is_refused(db: Path, rows: list[dict], config)
         run_channel_sync(db, config.channels["email"], None, "run-1")
 
 
-def test_a_warehouse_held_by_another_process_fails_clearly(db: Path, config) -> None:
+def test_a_warehouse_held_by_another_process_fails_clearly(
+    db: Path, config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CIW_LOCK_TIMEOUT_SECONDS", "1")
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -387,9 +403,9 @@ def test_a_warehouse_held_by_another_process_fails_clearly(db: Path, config) -> 
     try:
         assert holder.stdout.readline().strip() == "held"
         started = time.monotonic()
-        with pytest.raises(WarehouseLockedError, match="locked by another process"):
+        with pytest.raises(WarehouseLockedError, match=f"held by PID {holder.pid}"):
             run_channel_sync(db, config.channels["email"], None, "run-1")
-        assert time.monotonic() - started < 10
+        assert 1 <= time.monotonic() - started < 10
     finally:
         holder.kill()
         holder.wait()
@@ -424,3 +440,38 @@ def test_one_sync_asset_per_channel_downstream_of_customer_treatments(
 def test_destination_names_must_be_unique(db: Path, config, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unique"):
         run_channel_sync(db, config.channels["email"], [FileDestination(tmp_path), FileDestination(tmp_path)])
+
+
+def test_a_deleted_key_leaves_no_state_and_comes_back_under_new_idempotency_keys(
+    db: Path, rows: list[dict], config, tmp_path: Path
+) -> None:
+    """No tombstone: a removal deletes the key's state row. Re-added with the same content, the key
+    starts at version 1 again; its new life id keeps the idempotency key apart from the first one,
+    which an endpoint that remembers keys would otherwise drop as a repeat."""
+    email = config.channels["email"]
+    exports = tmp_path / "exports" / "email"
+    row = next(r for r in rows if r["channel"] == "email" and not r["is_holdout"])
+    key = {"customer_id": row["customer_key"], "campaign_code": row["treatment_code"]}
+
+    def line(run_id: str) -> dict:
+        [found] = [
+            r for r in read_export(exports / f"{run_id}.jsonl") if r["customer_id"] == key["customer_id"]
+        ]
+        return found
+
+    run_channel_sync(db, email, None, "run-1")
+    write_treatments(db, [r for r in rows if r is not row])
+    [removed] = run_channel_sync(db, email, None, "run-2").destinations
+    assert (removed.removed, line("run-2")["op"]) == (1, "delete")
+    store = duckdb.connect(str(state_store(tmp_path)), read_only=True)
+    keys = [json.loads(k) for (k,) in store.execute("select row_key from sync_state").fetchall()]
+    store.close()
+    assert {"customer_key": row["customer_key"], "treatment_code": row["treatment_code"]} not in keys
+    write_treatments(db, rows)
+    [added] = run_channel_sync(db, email, None, "run-3").destinations
+    assert added.added == 1
+    first, again = line("run-1"), line("run-3")
+    assert {k: v for k, v in first.items() if k != "idempotency_key"} == {
+        k: v for k, v in again.items() if k != "idempotency_key"
+    }
+    assert first["idempotency_key"] != again["idempotency_key"]

@@ -50,8 +50,9 @@ def db(tmp_path: Path, rows: list[dict]) -> Path:
 
 
 @pytest.fixture
-def email():
-    return load_config(environ={}).channels["email"]
+def email(tmp_path: Path):
+    """The email channel; its state store under tmp_path (no file destination is used here)."""
+    return load_config(environ={"CIW_SYNC_STATE_PATH": str(tmp_path / "state.duckdb")}).channels["email"]
 
 
 def expected_store(rows: list[dict], email) -> dict:
@@ -90,21 +91,21 @@ def http(server: ChannelServer, **overrides) -> HttpDestination:
     return HttpDestination(**(settings | overrides))
 
 
-def state_count(db: Path, destination: str = "http") -> int:
-    con = duckdb.connect(str(db), read_only=True)
+def state_count(email, destination: str = "http") -> int:
+    """Keys the destination holds according to the email channel's state store."""
+    con = duckdb.connect(str(email.state_path), read_only=True)
     try:
-        return con.execute(
-            "select count(*) from reverse_etl.sync_state where destination = ? and not is_deleted",
-            [destination],
-        ).fetchone()[0]
+        return con.execute("select count(*) from sync_state where destination = ?", [destination]).fetchone()[
+            0
+        ]
     finally:
         con.close()
 
 
-def one_batch(db: Path, email, server: ChannelServer, **overrides):
+def one_batch(db: Path, email, server: ChannelServer, state: Path | None = None, **overrides):
     """Sync the email channel as a single batch; the destination's result."""
     [result] = run_channel_sync(
-        db, email, [http(server, batch_size=10_000, **overrides)], "run-1"
+        db, email, [http(server, batch_size=10_000, **overrides)], "run-1", state_path=state
     ).destinations
     return result
 
@@ -128,7 +129,7 @@ def test_a_400_fails_the_batch_without_a_retry(db: Path, rows: list[dict], email
     assert server.requests == 1 and result.attempts == 1
     assert (result.status, result.delivered) == ("failed", 0)
     assert "HTTP 400" in result.error and "gave up" not in result.error
-    assert state_count(db) == 0
+    assert state_count(email) == 0
 
 
 def test_retry_after_is_honoured_up_to_the_backoff_cap(
@@ -139,10 +140,10 @@ def test_retry_after_is_honoured_up_to_the_backoff_cap(
     print(f"\nRetry-After: 1 -> waited {waits(server)[0]:.3f} s")
     assert result.status == "success" and server.requests == 2
     assert 1.0 <= waits(server)[0] < 3.0  # not the 0.01 s backoff
-    fresh = tmp_path / "fresh.duckdb"  # nothing synced yet
+    fresh = tmp_path / "fresh.duckdb"  # nothing synced yet, with a state store of its own
     write_treatments(fresh, rows)
     with ChannelServer(failures={1: "503"}, retry_after="3600") as server:
-        result = one_batch(fresh, email, server, backoff_max_seconds=0.5)
+        result = one_batch(fresh, email, server, tmp_path / "fresh_state.duckdb", backoff_max_seconds=0.5)
     print(f"Retry-After: 3600 with a 0.5 s cap -> waited {waits(server)[0]:.3f} s")
     assert result.status == "success" and server.requests == 2
     assert 0.5 <= waits(server)[0] < 2.5
@@ -238,7 +239,7 @@ def test_a_dead_endpoint_fails_the_sync_and_the_next_one_delivers_everything(
         assert down.requests == 4
     assert (failed.status, failed.delivered, failed.failed) == ("failed", 0, len(expected))
     assert "gave up after 4 attempts" in failed.error
-    assert state_count(db) == 0
+    assert state_count(email) == 0
     with ChannelServer() as up:
         [result] = run_channel_sync(db, email, [http(up)], "run-2").destinations
         assert (result.status, result.added) == ("success", len(expected))
@@ -262,7 +263,7 @@ def test_refused_rows_count_as_failed_and_are_offered_again(db: Path, rows: list
         assert first.status == "partial"
         assert first.failed == len(refused) + bad_request_rows
         assert first.delivered == len(expected) - first.failed
-        assert state_count(db) == first.delivered
+        assert state_count(email) == first.delivered
         server.reject = None
         [second] = run_channel_sync(db, email, [http(server)], "run-2").destinations
         assert (second.status, second.planned, second.added) == ("success", first.failed, first.failed)
@@ -275,7 +276,7 @@ from pathlib import Path
 from orchestration.syncs import HttpDestination, load_config, run_channel_sync
 from orchestration.syncs import runner
 
-db, url, batch, crash_at = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+db, url, batch, crash_at, state = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 record = runner.record_acknowledged
 calls = []
 def record_or_die(con, seqs, params):
@@ -284,7 +285,7 @@ def record_or_die(con, seqs, params):
         os._exit(17)  # the server acknowledged this batch; the process dies before recording it
     record(con, seqs, params)
 runner.record_acknowledged = record_or_die
-email = load_config(environ={}).channels["email"]
+email = load_config(environ={"CIW_SYNC_STATE_PATH": state}).channels["email"]
 run_channel_sync(Path(db), email, [HttpDestination(url=url, batch_size=batch, timeout_seconds=2)], "crashed-run")
 """
 
@@ -296,19 +297,28 @@ def test_a_sync_killed_mid_way_resumes_without_duplicates_or_losses(
     crash_at = 4
     with ChannelServer() as server:
         crashed = subprocess.run(
-            [sys.executable, "-c", CRASH_SCRIPT, str(db), server.url, str(BATCH), str(crash_at)],
+            [
+                sys.executable,
+                "-c",
+                CRASH_SCRIPT,
+                str(db),
+                server.url,
+                str(BATCH),
+                str(crash_at),
+                str(email.state_path),
+            ],
             capture_output=True,
             text=True,
             check=False,
         )
         assert crashed.returncode == 17, crashed.stderr
         assert server.requests == crash_at
-        assert state_count(db) == (crash_at - 1) * BATCH  # batches recorded before the kill
+        assert state_count(email) == (crash_at - 1) * BATCH  # batches recorded before the kill
 
         [resumed] = run_channel_sync(db, email, [http(server)], "run-2").destinations
-        con = duckdb.connect(str(db), read_only=True)
+        con = duckdb.connect(str(email.state_path), read_only=True)
         old_status, old_added = con.execute(
-            "select status, rows_added from reverse_etl.sync_log where run_id = 'crashed-run'"
+            "select status, rows_added from sync_log where run_id = 'crashed-run'"
         ).fetchone()
         con.close()
         print(
@@ -322,7 +332,7 @@ def test_a_sync_killed_mid_way_resumes_without_duplicates_or_losses(
         assert server.duplicates == BATCH
         assert (resumed.status, resumed.added) == ("success", resumed.planned)
         assert_server_holds(server, rows, email)
-        assert state_count(db) == len(expected)
+        assert state_count(email) == len(expected)
 
 
 def test_the_dagster_asset_fails_when_its_endpoint_is_down(
@@ -339,6 +349,7 @@ def test_the_dagster_asset_fails_when_its_endpoint_is_down(
         encoding="utf-8",
     )
     monkeypatch.setenv("CIW_DUCKDB_PATH", str(db))
+    monkeypatch.setenv("CIW_SYNC_STATE_PATH", str(tmp_path / "state.duckdb"))
     with ChannelServer(always="503") as server:
         monkeypatch.setenv("TEST_EMAIL_URL", server.url)
         result = materialize(
@@ -346,7 +357,7 @@ def test_the_dagster_asset_fails_when_its_endpoint_is_down(
         )
         assert not result.success
         assert server.requests == 2
-    con = duckdb.connect(str(db), read_only=True)
-    status, failed = con.execute("select status, rows_failed from reverse_etl.sync_log").fetchone()
+    con = duckdb.connect(str(tmp_path / "state.duckdb"), read_only=True)
+    status, failed = con.execute("select status, rows_failed from sync_log").fetchone()
     con.close()
     assert status == "failed" and failed > 0

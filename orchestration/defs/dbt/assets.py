@@ -22,6 +22,14 @@ from orchestration.dbt_cli import PROJECT_DIR
 from orchestration.defs.dbt.as_of import AS_OF_MODEL, as_of_args
 from orchestration.defs.dbt.project import warehouse_project
 from orchestration.defs.dbt.translator import LayerTranslator, is_raw_source
+from orchestration.defs.retries import LOCK_RETRY_POLICY, final_failure
+from orchestration.validation.settings import warehouse_path
+from orchestration.warehouse_lock import (
+    WarehouseLockedError,
+    lock_error_in,
+    locked_message,
+    wait_until_writable,
+)
 
 # DuckDB lets one process write the file at a time: dbt steps queue on one pool.
 DUCKDB_POOL = "duckdb_writer"
@@ -129,17 +137,29 @@ def _layer_assets(plan: LayerPlan) -> AssetsDefinition:
         name=f"dbt_{plan.name}",
         dagster_dbt_translator=LayerTranslator(),
         pool=DUCKDB_POOL,
+        retry_policy=LOCK_RETRY_POLICY,
     )
     def _build(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        # dbt opens the warehouse itself: wait here while another process (a manual dbt build)
+        # holds it, instead of letting dbt fail on the lock (retried by LOCK_RETRY_POLICY).
+        warehouse = warehouse_path()
+        wait_until_writable(warehouse)
         # Every step of a run builds as of the date the staging step resolved (defs/dbt/as_of.py).
         extra = as_of_args(builds_as_of_model=AS_OF_MODEL in plan.nodes)
         if extra:
             context.log.info(f"dbt {plan.name}: as of the date staging resolved: {' '.join(extra)}")
         # dbt unit tests check SQL logic on fixtures, not the day's data: they belong to CI
         # (`make test`) and development, as dbt recommends, not to every scheduled build.
-        yield from dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test", *extra], context=context
-        ).stream()
+        invocation = dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test", *extra], context=context, raise_on_error=False
+        )
+        yield from invocation.stream()
+        error = invocation.get_error()
+        if error is not None:
+            locked = lock_error_in(str(error))
+            if locked is not None:  # lost the race between the wait and dbt's own open: retried
+                raise WarehouseLockedError(*locked_message(warehouse, locked))
+            raise final_failure(str(error))
 
     return _build
 

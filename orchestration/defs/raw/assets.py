@@ -4,10 +4,19 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, Config, MaterializeResult, multi_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Config,
+    Failure,
+    MaterializeResult,
+    multi_asset,
+)
 
 from orchestration.contract import RAW_TABLES
 from orchestration.devtools.sample_data import GeneratorConfig, generate
+from orchestration.devtools.sample_data.writer import ForeignFolderError
 
 
 def raw_data_path() -> Path:
@@ -36,16 +45,23 @@ RAW_SPECS = [
 
 @multi_asset(specs=RAW_SPECS, name="sample_data")
 def sample_data(context: AssetExecutionContext, config: SampleDataConfig) -> Iterator[MaterializeResult]:
-    """Generate every raw table of the contract, with planted truth under _truth/."""
-    summary = generate(
-        GeneratorConfig(
-            customers=config.customers,
-            seed=config.seed,
-            out=raw_data_path(),
-            faults=config.faults,
-            shape=config.shape,
+    """Generate every raw table of the contract, with planted truth under _truth/.
+
+    Only into an empty folder or one the generator made: a CIW_RAW_DATA_PATH holding the user's
+    own files fails the step with one line (nothing of theirs is touched), and no retry.
+    """
+    try:
+        summary = generate(
+            GeneratorConfig(
+                customers=config.customers,
+                seed=config.seed,
+                out=raw_data_path(),
+                faults=config.faults,
+                shape=config.shape,
+            )
         )
-    )
+    except ForeignFolderError as error:
+        raise Failure(description=str(error), allow_retries=False) from None
     context.log.info(f"generated {sum(summary.rows.values()):,} raw rows in {summary.elapsed_seconds}s")
     for table in RAW_TABLES:
         yield MaterializeResult(

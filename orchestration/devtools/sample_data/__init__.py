@@ -48,8 +48,9 @@ control group whose rows have a null treatment_code; `multi_currency` writes ord
 and USD (amounts in the order's currency) and shop.exchange_rates (EUR per unit, monthly, EUR
 rows included). Every shape writes _truth/shape.json (revenue identified / unidentified,
 Pareto shares on identified persons, BG/NBD and Gamma-Gamma parameters, revenue per currency,
-and the shape's own section). A regenerated folder loses the table folders an earlier run's
-manifest lists; other folders are left alone.
+and the shape's own section). The output folder must be absent, empty or one the
+generator made (_truth/manifest.json lists every file it wrote); anything else is refused
+(ForeignFolderError). Regenerating removes only the listed files, never anyone else's.
 
 Output is byte-identical for identical arguments (whatever the number of workers) and is built
 in chunks of 50,000 persons, so memory stays bounded at any number of customers.

@@ -33,8 +33,9 @@ never identifiable), so N=1000 yields 1180 persons.
 Output: DIR/<source>/<table>/part-00000.<ext> for every raw table of the shape; with
 --faults, late-arriving rows go to DIR/<source>/<table>/part-00001-late.<ext>. The planted
 ground truth goes to DIR/_truth (shape.json: what each shape must let a pipeline recover).
-The shape's table folders and DIR/_truth are replaced, and so are folders an earlier run
-recorded in DIR/_truth/manifest.json (another shape's tables); nothing else in DIR is touched.
+DIR must be absent, empty, or a folder the generator made (it has DIR/_truth/manifest.json);
+any other folder is refused, so your own files are never overwritten. Regenerating removes only
+the files the manifest lists as written by an earlier run; nothing else in DIR is touched.
 """
 
 

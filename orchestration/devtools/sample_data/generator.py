@@ -51,8 +51,8 @@ from orchestration.devtools.sample_data.writer import (
     TRUTH_DIR,
     TableSink,
     TruthSink,
-    clear_outputs,
     open_sinks,
+    prepare_output,
 )
 
 TRUTH_FILES = ("persons", "segments", "person_parameters", "orders", "assignment_outcomes", "loyalty_effect")
@@ -158,11 +158,10 @@ def _progress(config: GeneratorConfig, text: str) -> None:
 def generate(config: GeneratorConfig) -> GenerationSummary:
     """Generate the raw tables and the planted truth under config.out; see the package docstring."""
     started = time.perf_counter()
+    out = config.out
+    prepare_output(out)  # refuses a folder holding anyone else's files, before any work
     world = build_world(config)
     shape = world.shape
-    out = config.out
-    out.mkdir(parents=True, exist_ok=True)
-    clear_outputs(out, shape.raw_tables)
     text_columns = {name: shape.date_only_columns(name) for name in shape.tables}
     sinks = open_sinks(out, config.faults, config.file_format, shape.raw_tables, text_columns)
     truth_dir = out / TRUTH_DIR
@@ -171,6 +170,11 @@ def generate(config: GeneratorConfig) -> GenerationSummary:
         for name in (*TRUTH_FILES, *SHAPE_TRUTH_FILES.get(shape.name, ()))
     }
     fault_sink = TruthSink(truth_dir / "faults.parquet", FAULT_SCHEMA)
+    written = _written_files(out, [*sinks.values(), *truth.values(), fault_sink])
+    # Marks the folder as the generator's from the first file on: a run that dies half-way
+    # leaves a folder the next run may empty (only these files), not one it must refuse.
+    write_json(truth_dir / MANIFEST, {"generator_version": GENERATOR_VERSION, "complete": False,
+                                      "written_files": written})  # fmt: skip
     persons: Counter[str] = Counter()
     stats: dict[str, pa.Table] = {}
     samples: dict[str, list[pa.Table]] = {}
@@ -193,10 +197,10 @@ def generate(config: GeneratorConfig) -> GenerationSummary:
             stats[name] = add_sums(stats.get(name), part)
         for name, part in output.samples.items():
             samples.setdefault(name, []).append(part)
-        written = sum(s.rows for s in sinks.values())
+        rows_so_far = sum(s.rows for s in sinks.values())
         _progress(
             config,
-            f"chunk {output.index + 1}/{world.n_chunks}: {written:,} rows so far, "
+            f"chunk {output.index + 1}/{world.n_chunks}: {rows_so_far:,} rows so far, "
             f"{time.perf_counter() - started:.1f}s elapsed",
         )
 
@@ -214,10 +218,20 @@ def generate(config: GeneratorConfig) -> GenerationSummary:
     write_json(truth_dir / SHAPE_JSON, shape_json(world, stats, combined, effects))
     summary = _summary(config, sinks, truth, fault_sink, persons)
     manifest = _manifest(config, world, summary)
+    manifest["written_files"] = written
     manifest["effects"] = effects_summary(stats.get("effect_summary"), cells, config.effects)
     write_json(truth_dir / MANIFEST, manifest)
     summary.elapsed_seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+def _written_files(out: Path, sinks: list[TableSink | TruthSink]) -> list[str]:
+    """Every file a run writes, relative to out: the manifest's record of what the generator owns."""
+    fixed = [
+        f"{TRUTH_DIR}/{name}"
+        for name in ("treatment_effects.parquet", "purchase_process.json", SHAPE_JSON, MANIFEST)
+    ]
+    return sorted({*(sink.path.relative_to(out).as_posix() for sink in sinks), *fixed})
 
 
 def _write_once(path: Path, table: pa.Table) -> None:

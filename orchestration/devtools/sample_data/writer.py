@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -20,7 +19,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from orchestration.contract import RAW_TABLES, TABLES_BY_NAME, RawTable
+from orchestration.contract import RAW_TABLES, RawTable
+from orchestration.devtools.owned_folder import ForeignFolderError, first_file
 from orchestration.devtools.sample_data.arrays import ts_text
 from orchestration.devtools.sample_data.faults import DRIFT_COLUMNS, LATE_TABLES, STRING_COLUMNS_UNDER_FAULTS
 
@@ -28,6 +28,13 @@ MAIN_PART = "part-00000"
 LATE_PART = "part-00001-late"
 TRUTH_DIR = "_truth"
 MANIFEST = "manifest.json"
+# Truth files every run writes (besides the shape's own): what a manifest without a
+# written_files list owned under _truth/.
+LEGACY_TRUTH_FILES = (
+    "persons.parquet", "segments.parquet", "person_parameters.parquet", "orders.parquet",
+    "assignment_outcomes.parquet", "loyalty_effect.parquet", "external_assignment_outcomes.parquet",
+    "faults.parquet", "treatment_effects.parquet", "purchase_process.json", "shape.json", MANIFEST,
+)  # fmt: skip
 ARROW_TYPES = {
     "string": pa.string(),
     "integer": pa.int64(),
@@ -118,37 +125,81 @@ def table_dir(out: Path, table: RawTable) -> Path:
     return out / table.source / table.name
 
 
-def previously_written(out: Path) -> set[str]:
-    """Raw tables (qualified names) that the manifest of an earlier run into `out` says it wrote.
+__all__ = ["ForeignFolderError", "check_output", "prepare_output"]
 
-    Only names of contract tables count, so a damaged or foreign manifest can never make the
-    generator delete anything but a contract table's folder.
+
+def _manifest_written_files(out: Path) -> set[str] | None:
+    """Files (relative POSIX paths) an earlier run recorded in its manifest; None without a manifest.
+
+    A manifest from before `written_files` existed lists its raw files under "files"; its truth
+    files are the fixed names the generator always writes.
     """
     try:
         manifest = json.loads((out / TRUTH_DIR / MANIFEST).read_text(encoding="utf-8"))
-        files = [str(f) for f in manifest.get("files", {})] + [str(t) for t in manifest.get("tables", [])]
-    except (OSError, ValueError, AttributeError, TypeError):
-        return set()
-    # "files" holds paths like shop/orders/part-00000.parquet, "tables" qualified names.
-    names = {".".join(entry.split("/")[:2]) for entry in files}
-    return names & set(TABLES_BY_NAME)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or "generator_version" not in manifest:
+        return None
+    listed = manifest.get("written_files")
+    if not isinstance(listed, list):
+        listed = [*manifest.get("files", {}), *(f"{TRUTH_DIR}/{name}" for name in LEGACY_TRUTH_FILES)]
+    return {str(entry) for entry in listed if isinstance(entry, str)}
 
 
-def clear_outputs(out: Path, tables: Sequence[RawTable] = RAW_TABLES) -> None:
-    """Replace what this generator owns: the folders of `tables` (written next), the folders an
-    earlier run recorded in its manifest (a previous shape's tables), and _truth; nothing else.
+def _inside(out: Path, relative: str) -> Path | None:
+    """out/relative when it stays inside out (no absolute paths, no '..'); else None."""
+    if not relative or relative.startswith("/") or ".." in Path(relative).parts:
+        return None
+    return out / relative
 
-    A table folder the generator did not write (a user's own files) survives a run of a shape
-    without that table.
+
+def check_output(out: Path) -> set[str] | None:
+    """Refuse `out` unless the generator may write there; return the files it owns there (None: none).
+
+    May: `out` is absent, empty (no files; empty folders are fine) or one the generator made,
+    marked by _truth/manifest.json. Nothing is written or removed here.
     """
-    owned = {t.qualified_name for t in tables} | previously_written(out)
-    for table in RAW_TABLES:
-        if table.qualified_name in owned:
-            shutil.rmtree(table_dir(out, table), ignore_errors=True)
-    for source in sorted({t.source for t in RAW_TABLES if t.qualified_name in owned}):
-        with contextlib.suppress(OSError):  # a source folder that still holds anything stays
-            (out / source).rmdir()
-    shutil.rmtree(out / TRUTH_DIR, ignore_errors=True)
+    if out.exists() and not out.is_dir():
+        raise ForeignFolderError(
+            f"{out} is a file, not a folder: point --out / CIW_RAW_DATA_PATH at a folder."
+        )
+    if not out.exists():
+        return None
+    owned = _manifest_written_files(out)
+    if owned is None:
+        first = first_file(out)
+        if first is not None:
+            raise ForeignFolderError(
+                f"Refusing to write sample data into {out}: it holds files the generator did not write "
+                f"(e.g. {first}). Point --out / CIW_RAW_DATA_PATH at an empty or new folder; "
+                "the generator never replaces files it did not make."
+            )
+    return owned
+
+
+def prepare_output(out: Path) -> None:
+    """Make `out` ready for a run: create it, or empty what an earlier run of this generator wrote.
+
+    check_output decides whether the generator may write there at all. In its own folder it
+    removes only the files the manifest lists (then the folders that became empty); a file
+    anyone else put there stays.
+    """
+    owned = check_output(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if owned is None:
+        return
+    removed_from: set[Path] = set()
+    for relative in sorted(owned):
+        path = _inside(out, relative)
+        if path is not None and (path.is_file() or path.is_symlink()):
+            path.unlink()
+            removed_from.add(path.parent)
+    # Folders left empty by the removal go too (a previous shape's table folders); never `out`.
+    for folder in sorted(removed_from, key=lambda p: len(p.parts), reverse=True):
+        while folder != out and out in folder.parents:
+            with contextlib.suppress(OSError):  # a folder that still holds anything stays
+                folder.rmdir()
+            folder = folder.parent
 
 
 def open_sinks(

@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-import duckdb
-
 from orchestration.devtools.simulation.comparison import compare, write_report
 from orchestration.devtools.simulation.config import SimulationConfig
 from orchestration.devtools.simulation.loop import run_simulation
 from orchestration.devtools.simulation.report import format_report
+from orchestration.warehouse_lock import connect
 
 DESCRIPTION = """\
 Closed-loop simulation: generate a world of --customers, then every --step days over --days
@@ -22,7 +21,8 @@ the effects from the warehouse's own holdouts and print them beside the planted 
 
 Everything goes under --out: raw/ (world and responses), warehouse.duckdb, exports/ (the sync
 files), dbt/ (target and logs), simulation/ (sends, spend changes, planted_effects.json,
-report.txt/.csv/.json, assignment_effects.parquet). --out is wiped first.
+report.txt/.csv/.json, assignment_effects.parquet). --out must be absent, empty or a folder an
+earlier simulation made (it holds .ciw-simulation): its contents are replaced.
 """
 
 
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--days", type=int, default=60, help="simulated days with pipeline runs (default 60)")
     parser.add_argument("--step", type=int, default=7, help="days between pipeline runs (default 7)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the world and the responses (default 7)")
-    parser.add_argument("--out", type=Path, required=True, help="output directory (wiped first)")
+    parser.add_argument("--out", type=Path, required=True, help="output directory (its own: emptied first)")
     parser.add_argument("--end-date", type=date.fromisoformat, default=date(2026, 9, 30),
                         help="end of the generated world; the final measurement is as of the day before")  # fmt: skip
     parser.add_argument("--step-command", choices=("run", "build"), default="run",
@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         quiet=args.quiet,
     )
     run_simulation(config)
-    with duckdb.connect(str(config.duckdb_path), read_only=True) as con:
+    with connect(config.duckdb_path, read_only=True) as con:
         comparison = compare(con, config)
     text = format_report(comparison.table, config)
     path = write_report(comparison, config, text)

@@ -23,10 +23,10 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from orchestration.dbt_cli import DbtWorkspace, run_dbt
+from orchestration.devtools.owned_folder import claim_folder
 from orchestration.devtools.sample_data import generate
 from orchestration.devtools.simulation.channels import ChannelTools
 from orchestration.devtools.simulation.config import SimulationConfig
@@ -34,6 +34,7 @@ from orchestration.devtools.simulation.orderbook import OrderBook
 from orchestration.devtools.simulation.population import generator_config, key_accounts, load_population
 from orchestration.devtools.simulation.responses import Responder
 from orchestration.syncs import load_config, run_all_syncs
+from orchestration.warehouse_lock import connect
 
 STEP_SELECTOR = "+treatment_assignment_history"  # activation and everything it reads
 FINAL_SELECTOR = "+treatment_effects"  # what the comparison reads, when the final command is `run`
@@ -70,9 +71,18 @@ def _epoch(day: date) -> int:
     return int(pd.Timestamp(day, tz="UTC").timestamp())
 
 
+SIMULATION_MARKER = ".ciw-simulation"
+
+
 def prepare(config: SimulationConfig) -> None:
-    """A fresh world and empty outputs: a simulation always starts from its seed."""
-    for path in (config.exports_path, config.ledger_path, config.dbt_dir):
+    """A fresh world and empty outputs: a simulation always starts from its seed.
+
+    Only in a folder of its own (claim_folder: absent, empty, or marked by an earlier
+    simulation); there it removes what it writes, raw files included (the responses of the last
+    run are raw part files the generator did not write).
+    """
+    claim_folder(config.out, SIMULATION_MARKER, "ciw simulate", "--out")
+    for path in (config.raw_path, config.exports_path, config.ledger_path, config.dbt_dir):
         shutil.rmtree(path, ignore_errors=True)
     config.duckdb_path.unlink(missing_ok=True)
     config.ledger_path.mkdir(parents=True)
@@ -129,7 +139,7 @@ def run_simulation(config: SimulationConfig) -> Path:
         last = step == len(runs) - 1
         next_sync = None if last else pd.Timestamp(runs[step + 1] + timedelta(days=1), tz="UTC")
         due = tools.send_before(next_sync)
-        with duckdb.connect(str(config.duckdb_path), read_only=True) as con:
+        with connect(config.duckdb_path, read_only=True) as con:
             keys = key_accounts(con, population)
             visible = con.execute(
                 "select count(*) from staging.stg_shop__orders where order_id like 'OSIM%'"
