@@ -69,7 +69,7 @@ def assert_same(queried: pd.DataFrame, expected: pd.DataFrame) -> None:
     """Same groups, same figures (nulls where SQL has nulls)."""
     expected.index = expected.index.set_names(queried.index.names)
     queried = queried[list(expected.columns)]
-    assert list(queried.index.astype(str)) == list(expected.index.astype(str))
+    assert [str(key) for key in queried.index] == [str(key) for key in expected.index]
     for column in expected.columns:
         got, want = queried[column].to_numpy(dtype=float), expected[column].to_numpy(dtype=float)
         assert pd.isna(got).tolist() == pd.isna(want).tolist(), column
