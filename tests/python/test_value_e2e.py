@@ -339,5 +339,6 @@ def test_clv_calibration_tracks_the_holdout(build: DbtWorkspace, key_persons: pd
     allowed = CALIBRATION_Z * frame.standard_error + CALIBRATION_RELATIVE_SLACK * frame.actual_purchases_mean
     gaps = (frame.predicted_purchases_mean - frame.actual_purchases_mean).abs()
     assert (gaps <= allowed).all(), frame[gaps > allowed]
-    # History matters: the top bucket is expected to buy several times as often as the bottom one.
-    assert frame.predicted_purchases_mean.iloc[-1] > 3 * frame.predicted_purchases_mean.iloc[0]
+    # History matters: the top bucket is expected to buy far more often than the bottom one
+    # (planted: 2.7 against 0.7 purchase days).
+    assert frame.predicted_purchases_mean.iloc[-1] > 2 * frame.predicted_purchases_mean.iloc[0]

@@ -39,30 +39,39 @@ purchase_days as (
     from orders
 ),
 
+split as (
+    select {{ calibration_end }} as calibration_end_date
+),
+
 per_customer as (
     select
-        customer_key,
-        min(case when purchase_date <= {{ calibration_end }} then purchase_date end)
+        purchase_days.customer_key,
+        split.calibration_end_date,
+        min(case when purchase_days.purchase_date <= split.calibration_end_date then purchase_days.purchase_date end)
             as first_purchase_date,
-        max(case when purchase_date <= {{ calibration_end }} then purchase_date end)
-            as last_calibration_purchase_date,
-        count(case when purchase_date <= {{ calibration_end }} then 1 end) as calibration_purchase_days,
-        count(case when purchase_date > {{ calibration_end }} then 1 end) as holdout_purchase_days
+        max(case when purchase_days.purchase_date <= split.calibration_end_date then purchase_days.purchase_date end)
+            as last_purchase_date,
+        count(case when purchase_days.purchase_date <= split.calibration_end_date then 1 end)
+            as calibration_purchase_days,
+        count(case when purchase_days.purchase_date > split.calibration_end_date then 1 end)
+            as holdout_purchase_days
     from purchase_days
-    group by customer_key
+    cross join split
+    group by purchase_days.customer_key, split.calibration_end_date
 ),
 
 final as (
     select
         customer_key,
         {{ as_of_date_literal() }} as as_of_date,
-        {{ calibration_end }} as calibration_end_date,
+        calibration_end_date,
         {{ holdout_days }} as holdout_days,
         first_purchase_date,
         calibration_purchase_days - 1 as frequency,
-        {{ dbt.datediff('first_purchase_date', 'last_calibration_purchase_date', 'day') }}
+        {{ dbt.datediff('first_purchase_date', 'last_purchase_date', 'day') }}
             as recency_days,
-        {{ dbt.datediff('first_purchase_date', calibration_end, 'day') }} as t_days,
+        {{ dbt.datediff('first_purchase_date', 'calibration_end_date', 'day') }}
+            as t_days,
         least(calibration_purchase_days - 1, {{ max_frequency }}) as calibration_frequency,
         holdout_purchase_days
     from per_customer
