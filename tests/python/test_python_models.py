@@ -69,3 +69,20 @@ def test_needs_fit_reads_every_setting_literally() -> None:
     assert len(keys) == len(dataclasses.fields(FitSettings))
     assert all(key.startswith("needs_") for key in keys)
     assert keys <= set(yaml_config("needs_segment_fit_history"))
+
+
+def test_clv_calibration_reads_its_settings_literally() -> None:
+    """clv_calibration refits clv_model_fit's model: each key it reads is a literal meta_get call
+    and is set in its YAML meta (the pattern of the CLV models)."""
+    [path] = [path for path in PYTHON_MODELS if path.stem == "clv_calibration"]
+    keys = {
+        node.args[0].value
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "meta_get"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert {"clv_model", "clv_fit_method"} <= keys
+    assert keys <= set(yaml_config("clv_calibration")["meta"])

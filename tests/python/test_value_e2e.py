@@ -8,7 +8,9 @@ three-year window, and hold it to the generator's planted truth on the year that
   and per calibration-frequency group;
 - the 90% CLV intervals hold the realised discounted spend of about 90% of customers;
 - the cross-sell category is bought in the held-out year more often than other categories the
-  customer never bought.
+  customer never bought;
+- marts.clv_calibration (the calibration / holdout check the report plots) counts the true
+  holdout purchases of its customers and its refitted predictions track them per bucket.
 
 Clean data (no --faults): planted faults drop about 1% of orders and lines per fault kind, which
 biases the summary slightly and is the staging tests' concern, not the models'. Generated without
@@ -59,6 +61,16 @@ MAX_RELATIVE_SE = {"r": 0.10, "alpha": 0.10, "a": 0.20, "b": 0.25, "p": 0.15, "q
 AGGREGATE_TOLERANCE = 0.10
 GROUP_TOLERANCE = 0.25
 COVERAGE_TOLERANCE = 0.04
+# clv_calibration (its default 180-day holdout, inside the two fitted years):
+# - actual means against the truth: 2%; clean data, so only identity errors (a customer_key
+#   whose orders are not all its main person's) separate the two.
+# - predicted against actual means per bucket: 4 standard errors of the actual mean (the
+#   customers' holdout counts vary, sd/sqrt(n)) plus 10% for the refitted parameters' own error
+#   (fitted on 18 months instead of 24); a model that ignored history would predict one mean
+#   for every bucket, several times off at both ends.
+CALIBRATION_TRUTH_TOLERANCE = 0.02
+CALIBRATION_Z = 4.0
+CALIBRATION_RELATIVE_SLACK = 0.10
 
 
 def _query(workspace: DbtWorkspace, sql: str) -> pd.DataFrame:
@@ -82,6 +94,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> DbtWorkspace:
             "--select",
             "+customer_value",
             "value_pareto_curve",
+            "+clv_calibration",
             "--indirect-selection",
             "cautious",
             "--vars",
@@ -277,3 +290,55 @@ def test_cross_sell_category_is_bought_more_than_other_unbought_ones(
         f"another never-bought category by {other_rate:.3f} (lift {hit_rate / other_rate:.2f})"
     )
     assert hit_rate > 1.2 * other_rate
+
+
+def test_clv_calibration_tracks_the_holdout(build: DbtWorkspace, key_persons: pd.DataFrame) -> None:
+    table = _query(build, "select * from marts.clv_calibration order by calibration_frequency")
+    assert list(table.columns) == [
+        "calibration_frequency",
+        "customers",
+        "predicted_purchases_mean",
+        "actual_purchases_mean",
+        "holdout_days",
+        "as_of_date",
+    ]
+    summary = _query(build, "select * from intermediate.int_value__clv_calibration_summary")
+    holdout_days = int(table.holdout_days.iloc[0])
+    assert str(table.as_of_date.iloc[0])[:10] == AS_OF
+    assert table.customers.sum() == len(summary)
+    assert table.calibration_frequency.tolist() == sorted(summary.calibration_frequency.unique())
+
+    # The truth: each customer's person's purchase days in the holdout (the day after the
+    # calibration end to the as-of date, inclusive).
+    truth = _truth(build, "orders")
+    raw = Path(build.raw_path)
+    with duckdb.connect() as connection:
+        times = connection.execute(
+            f"select order_id, ordered_at from read_parquet('{raw}/shop/orders/*.parquet')"
+        ).df()
+    times["ordered_at"] = pd.to_datetime(times["ordered_at"], utc=True, format="ISO8601").dt.tz_localize(None)
+    occasions = truth[truth["is_purchase_occasion"]].merge(times, on="order_id")
+    start = pd.Timestamp(AS_OF) - pd.Timedelta(days=holdout_days - 1)
+    occasions = occasions[
+        (occasions.ordered_at >= start) & (occasions.ordered_at < pd.Timestamp(AS_OF) + pd.Timedelta(days=1))
+    ]
+    true_days = occasions.assign(day=occasions.ordered_at.dt.floor("D")).groupby("person_id")["day"].nunique()
+    customers = summary.merge(key_persons, on="customer_key", how="left")
+    customers["true_days"] = customers.person_id.map(true_days).fillna(0)
+    by_bucket = customers.groupby("calibration_frequency").agg(
+        true_mean=("true_days", "mean"), actual_sd=("holdout_purchase_days", "std")
+    )
+    frame = table.set_index("calibration_frequency").join(by_bucket)
+    frame["standard_error"] = frame.actual_sd / np.sqrt(frame.customers)
+    frame["z"] = (frame.predicted_purchases_mean - frame.actual_purchases_mean) / frame.standard_error
+    print(f"holdout {holdout_days} days before {AS_OF}")
+    print(frame.drop(columns=["as_of_date"]).round(3).to_string())
+    assert np.allclose(
+        frame.actual_purchases_mean, frame.true_mean, rtol=CALIBRATION_TRUTH_TOLERANCE, atol=0.01
+    )
+    allowed = CALIBRATION_Z * frame.standard_error + CALIBRATION_RELATIVE_SLACK * frame.actual_purchases_mean
+    gaps = (frame.predicted_purchases_mean - frame.actual_purchases_mean).abs()
+    assert (gaps <= allowed).all(), frame[gaps > allowed]
+    # History matters: the top bucket is expected to buy far more often than the bottom one
+    # (planted: 2.7 against 0.7 purchase days).
+    assert frame.predicted_purchases_mean.iloc[-1] > 2 * frame.predicted_purchases_mean.iloc[0]
