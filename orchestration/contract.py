@@ -243,7 +243,9 @@ RAW_TABLES: tuple[RawTable, ...] = (
         "one row per identifier named in an erasure (right to be forgotten) request",
         ("request_id", "identifier_type", "identifier_value"),
         (
-            _c("request_id", "string", "Request id; one request may name several identifiers (one row each)."),
+            _c(
+                "request_id", "string", "Request id; one request may name several identifiers (one row each)."
+            ),
             _c("requested_at", "timestamp", f"When the person asked to be erased; {TS_NOTE}."),
             _c(
                 "identifier_type",

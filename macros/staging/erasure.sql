@@ -64,12 +64,7 @@
     erasure scope. Uncorrelated `not in` so engines plan an
     anti-join; the scope never holds a null node. -#}
 {% macro erasure_keeps(identifiers) -%}
-    {%- if not execute -%}
-        {#- Parse time: declare the lineage (the scope, its seed and its source). -#}
-        {%- do ref('base_crm__erasure_scope') -%}
-        {%- do ref('privacy_erasure_requests') -%}
-        {%- do source('crm', 'erasure_requests') -%}
-    {%- endif -%}
+    {{- erasure_lineage() -}}
     {%- if not erasure_is_requested() -%}
         1 = 1
     {%- else -%}
@@ -87,6 +82,18 @@
             {%- endif %}
         {%- endfor %}
         )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Parse time: declare what erasure_keeps() reads (the scope, its seed and its
+    source). A model that calls erasure_keeps() only when a condition holds at
+    run time calls this unconditionally. -#}
+{% macro erasure_lineage() -%}
+    {%- if not execute -%}
+        {%- do ref('base_crm__erasure_scope') -%}
+        {%- do ref('privacy_erasure_requests') -%}
+        {%- do source('crm', 'erasure_requests') -%}
     {%- endif -%}
 {%- endmacro %}
 

@@ -3,6 +3,7 @@
     without Delta cannot rewrite a table it reads: there it stays an incremental
     partition overwrite, and past runs keep erased persons' keys. -#}
 {%- set rebuilt = target.type != 'spark' %}
+{{- erasure_lineage() }}
 {%- set previous = adapter.get_relation(this.database, this.schema, this.identifier)
     if execute and rebuilt else none %}
 {{

@@ -8,6 +8,7 @@
   what audit__row_reconciliation calls erased.
 -#}
 {%- set raw_identifiers = erasure_raw_identifiers() %}
+{{- erasure_lineage() }}
 
 with
 

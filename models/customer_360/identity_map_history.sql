@@ -15,6 +15,7 @@
   The same builds in the same order give the same table (no wall clock).
   Plain SQL and a table materialization: no snapshot or merge support needed.
 -#}
+{{- erasure_lineage() }}
 {%- set previous = adapter.get_relation(this.database, this.schema, this.identifier) if execute else none %}
 
 with
