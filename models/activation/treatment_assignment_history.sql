@@ -85,9 +85,8 @@ this_run as (
     from customer_treatments
 )
 
-{%- if previous is not none %}
-
+{% if previous is not none -%}
     select * from earlier_runs
     union all
-{%- endif %}
+{% endif -%}
 select * from this_run

@@ -205,26 +205,32 @@ persons as (
 
 -- A cookie is the person's when it was seen with them and with nobody else
 -- (guest orders known only by their id do not make a device shared).
+erasures as (
+    select distinct request_id from persons
+),
+
+cookies_seen_with_persons as (
+    select distinct cookie_links.cookie_node_id
+    from cookie_links
+    inner join persons on cookie_links.linked_node_id = persons.node_id
+),
+
 cookie_verdicts as (
     select
-        requests_seen.request_id,
+        erasures.request_id,
         cookie_links.cookie_node_id,
         sum(case when persons.node_id is not null then 1 else 0 end) as links_to_person,
         sum(case
             when persons.node_id is null and cookie_links.linked_node_id not like 'guest_order:%' then 1 else 0
         end) as links_to_others
-    from (select distinct request_id from persons) as requests_seen
+    from erasures
     cross join cookie_links
+    inner join cookies_seen_with_persons on cookie_links.cookie_node_id = cookies_seen_with_persons.cookie_node_id
     left join persons
         on
-            requests_seen.request_id = persons.request_id
+            erasures.request_id = persons.request_id
             and cookie_links.linked_node_id = persons.node_id
-    where cookie_links.cookie_node_id in (
-        select cookie_links_of_person.cookie_node_id
-        from cookie_links as cookie_links_of_person
-        inner join persons as person_nodes on cookie_links_of_person.linked_node_id = person_nodes.node_id
-    )
-    group by requests_seen.request_id, cookie_links.cookie_node_id
+    group by erasures.request_id, cookie_links.cookie_node_id
 ),
 
 person_cookies as (
