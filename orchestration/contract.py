@@ -29,6 +29,10 @@ class RawTable:
     grain: str
     key: tuple[str, ...]
     columns: tuple[RawColumn, ...]
+    # False for a table the build reads but never stores (erasure requests: keeping the list of
+    # erased persons in the warehouse would itself keep their identifiers). It has no staged
+    # relation, no reconciliation row and no staging checks.
+    staged: bool = True
 
     @property
     def column_names(self) -> list[str]:
@@ -234,6 +238,31 @@ RAW_TABLES: tuple[RawTable, ...] = (
         ),
     ),
     RawTable(
+        "crm",
+        "erasure_requests",
+        "one row per identifier named in an erasure (right to be forgotten) request",
+        ("request_id", "identifier_type", "identifier_value"),
+        (
+            _c(
+                "request_id", "string", "Request id; one request may name several identifiers (one row each)."
+            ),
+            _c("requested_at", "timestamp", f"When the person asked to be erased; {TS_NOTE}."),
+            _c(
+                "identifier_type",
+                "string",
+                "Which identifier the request names: a type of seeds/identity_identifier_types.csv"
+                " (customer_id, email, phone, member_id, anonymous_id, ...).",
+            ),
+            _c(
+                "identifier_value",
+                "string",
+                "The identifier as the person gave it; emails and phones are normalised as staging"
+                " normalises them. Every identifier linked to it is erased too (docs/privacy.md).",
+            ),
+        ),
+        staged=False,
+    ),
+    RawTable(
         "marketing",
         "communications",
         "one row per message sent",
@@ -272,6 +301,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
     ),
 )
 
+ERASURE_REQUESTS = "crm.erasure_requests"
 TABLES_BY_NAME: dict[str, RawTable] = {t.qualified_name: t for t in RAW_TABLES}
 
 

@@ -1,6 +1,7 @@
-{#- The staging invariant, per raw table: raw rows = staged + quarantined. The
-    raw rows are counted from the files (audit__source_tables), the staged rows
-    in the staging models and the quarantined rows in audit__quarantine. -#}
+{#- The staging invariant, per raw table: raw rows = staged + quarantined +
+    erased. The raw rows are counted from the files (audit__source_tables), the
+    staged rows in the staging models, the quarantined rows in audit__quarantine
+    and the rows of erased persons (counts only) in audit__erasures. -#}
 with
 
 staged as (
@@ -30,6 +31,15 @@ quarantined as (
     group by source_name, table_name
 ),
 
+erased as (
+    select
+        source_name,
+        table_name,
+        sum(erased_rows) as erased_rows
+    from {{ ref('audit__erasures') }}
+    group by source_name, table_name
+),
+
 counts as (
     select
         staged.source_name,
@@ -37,7 +47,8 @@ counts as (
         staged.staging_model,
         source_tables.raw_rows,
         staged.staged_rows,
-        coalesce(quarantined.quarantined_rows, 0) as quarantined_rows
+        coalesce(quarantined.quarantined_rows, 0) as quarantined_rows,
+        coalesce(erased.erased_rows, 0) as erased_rows
     from staged
     left join source_tables
         on
@@ -47,6 +58,10 @@ counts as (
         on
             staged.source_name = quarantined.source_name
             and staged.table_name = quarantined.table_name
+    left join erased
+        on
+            staged.source_name = erased.source_name
+            and staged.table_name = erased.table_name
 ),
 
 final as (
@@ -58,8 +73,9 @@ final as (
         raw_rows,
         staged_rows,
         quarantined_rows,
+        erased_rows,
         -- A raw table missing from audit__source_tables cannot balance.
-        coalesce(raw_rows = staged_rows + quarantined_rows, false) as is_balanced,
+        coalesce(raw_rows = staged_rows + quarantined_rows + erased_rows, false) as is_balanced,
         case when raw_rows > 0 then 1.0 * quarantined_rows / raw_rows end as quarantine_rate
     from counts
 )

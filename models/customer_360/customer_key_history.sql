@@ -3,7 +3,7 @@
   took over: the record of merges (two persons found to be one). Consumers
   that stored a retired key follow previous_customer_key -> customer_key;
   chains (A -> B, later B -> C) are followed row by row in changed_at order.
-  Built from identity_map_snapshot, so it spans every build run on this warehouse.
+  Built from identity_map_history, so it spans every build run on this warehouse.
 -#}
 with
 
@@ -11,9 +11,9 @@ snapshot as (
     select
         identity_map_id,
         customer_key,
-        dbt_valid_from,
-        dbt_valid_to
-    from {{ ref('identity_map_snapshot') }}
+        valid_from as dbt_valid_from,
+        valid_to as dbt_valid_to
+    from {{ ref('identity_map_history') }}
 ),
 
 current_keys as (

@@ -1,6 +1,7 @@
 -- One row per customer and contact channel: current consent (as of the as-of
--- date) and how the customer engages with messages in that channel. Channels
--- without message history (post, phone) get the prior, so consent decides.
+-- date, unless withdrawn since: a withdrawal dated after as-of acts at once)
+-- and how the customer engages with messages in that channel. Channels without
+-- message history (post, phone) get the prior, so consent decides.
 with
 
 customers as (
@@ -23,6 +24,13 @@ communications as (
         customer_key is not null
         and sent_at >= {{ as_of_window_start(365) }}
         and sent_at < {{ as_of_upper_bound() }}
+),
+
+withdrawn_channels as (
+    select
+        customer_key,
+        channel
+    from {{ ref('int_activation__withdrawn_channels') }}
 ),
 
 message_totals as (
@@ -61,7 +69,7 @@ final as (
     select
         customer_channels.customer_key,
         customer_channels.channel,
-        customer_channels.has_consent,
+        customer_channels.has_consent and withdrawn_channels.customer_key is null as has_consent,
         coalesce(message_totals.messages_sent, 0) as messages_sent_365d,
         coalesce(message_totals.messages_opened, 0) as messages_opened_365d,
         coalesce(message_totals.messages_clicked, 0) as messages_clicked_365d,
@@ -72,6 +80,10 @@ final as (
             'coalesce(message_totals.messages_sent, 0) + 2'
         ) }} as engagement_score
     from customer_channels
+    left join withdrawn_channels
+        on
+            customer_channels.customer_key = withdrawn_channels.customer_key
+            and customer_channels.channel = withdrawn_channels.channel
     left join message_totals
         on
             customer_channels.customer_key = message_totals.customer_key

@@ -1,6 +1,9 @@
 -- Customers who must not be contacted at all this run, one row per customer
 -- and reason: an open service case (a complaint is answered, not marketed to),
--- an unsubscribe in the recent past, or an erasure request.
+-- or an unsubscribe in the recent past. Suppressions act from the moment they
+-- are known: an unsubscribe dated after the as-of date (any present in the
+-- data) counts too, while the as-of date governs analytics (docs/privacy.md).
+-- An erased person needs no row: nothing of them reaches this layer.
 with
 
 service_cases as (
@@ -22,12 +25,11 @@ unsubscribes as (
         and unsubscribed_at < {{ as_of_upper_bound() }}
 ),
 
-erasure_requests as (
+unsubscribes_after_as_of as (
     select
         customer_id,
-        requested_at
-    from {{ ref('privacy_erasure_requests') }}
-    where cast(requested_at as date) <= {{ as_of_date_literal() }}
+        unsubscribed_at
+    from {{ ref('stg_marketing__unsubscribes_after_as_of') }}
 ),
 
 account_keys as (
@@ -46,23 +48,26 @@ open_complaints as (
     group by customer_key
 ),
 
+all_unsubscribes as (
+    select
+        customer_key,
+        unsubscribed_at
+    from unsubscribes
+    union all
+    select
+        account_keys.customer_key,
+        unsubscribes_after_as_of.unsubscribed_at
+    from unsubscribes_after_as_of
+    inner join account_keys on unsubscribes_after_as_of.customer_id = account_keys.customer_id
+),
+
 recent_unsubscribes as (
     select
         customer_key,
         'recent_unsubscribe' as suppression_reason,
         max(unsubscribed_at) as suppressed_since
-    from unsubscribes
+    from all_unsubscribes
     group by customer_key
-),
-
-erased as (
-    select
-        account_keys.customer_key,
-        'erased' as suppression_reason,
-        min(cast(erasure_requests.requested_at as {{ dbt.type_timestamp() }})) as suppressed_since
-    from erasure_requests
-    inner join account_keys on erasure_requests.customer_id = account_keys.customer_id
-    group by account_keys.customer_key
 ),
 
 final as (
@@ -77,12 +82,6 @@ final as (
         suppression_reason,
         suppressed_since
     from recent_unsubscribes
-    union all
-    select
-        customer_key,
-        suppression_reason,
-        suppressed_since
-    from erased
 )
 
 select * from final

@@ -5,7 +5,8 @@ its own way. A shape is the one planted world (the same persons, purchase proces
 segments for a given seed) seen through one such company, so the end-to-end tests can hold the
 warehouse to the same truth whatever shape the data comes in:
 
-* full: every table except shop.exchange_rates, exactly the generator's historical output.
+* full: every table except shop.exchange_rates and crm.erasure_requests (the generator plants no
+  erasure: tests write their own request files), exactly the generator's historical output.
 * orders_only: shop.customers, shop.orders, shop.order_lines and shop.products only; about a
   quarter of the orders are walk-in purchases with no identifier at all, products carry no
   category, subcategory or unit cost, order and customer timestamps are dates without a time
@@ -23,13 +24,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestration.contract import RAW_TABLES, TABLES_BY_NAME, RawTable
+from orchestration.contract import ERASURE_REQUESTS, RAW_TABLES, TABLES_BY_NAME, RawTable
 
 FULL, ORDERS_ONLY, EXPERIMENT, MULTI_CURRENCY = "full", "orders_only", "experiment", "multi_currency"
 EXCHANGE_RATES = "shop.exchange_rates"
 CORE_TABLES: tuple[str, ...] = ("shop.customers", "shop.products", "shop.orders", "shop.order_lines")
 FULL_TABLES: tuple[str, ...] = tuple(
-    t.qualified_name for t in RAW_TABLES if t.qualified_name != EXCHANGE_RATES
+    t.qualified_name for t in RAW_TABLES if t.qualified_name not in (EXCHANGE_RATES, ERASURE_REQUESTS)
 )
 
 

@@ -177,4 +177,5 @@ SUITES: tuple[TableSuite, ...] = tuple(
         raw_table=raw.qualified_name,
     )
     for raw in RAW_TABLES
+    if raw.staged
 )

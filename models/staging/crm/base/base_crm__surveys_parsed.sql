@@ -9,6 +9,8 @@ with
 source as (
     select {{ select_raw_text(raw_columns) }}
     from {{ raw_source('crm', 'surveys') }}
+    -- Rows of persons who asked to be erased never enter the warehouse (docs/privacy.md).
+    where {{ erasure_keeps_raw('crm.surveys') }}
 ),
 
 parsed as (

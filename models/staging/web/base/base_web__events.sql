@@ -11,6 +11,8 @@ with
 source as (
     select {{ select_raw_text(raw_columns) }}
     from {{ raw_source('web', 'events') }}
+    -- Rows of persons who asked to be erased never enter the warehouse (docs/privacy.md).
+    where {{ erasure_keeps_raw('web.events') }}
 ),
 
 parsed as (
