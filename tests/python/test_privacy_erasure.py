@@ -28,7 +28,6 @@ from orchestration.dbt_cli import DbtWorkspace, run_dbt
 from orchestration.devtools.sample_data import GeneratorConfig, generate
 from orchestration.syncs.config import load_config
 from orchestration.syncs.runner import run_all_syncs
-from orchestration.syncs.warehouse import SCHEMA as SYNC_STATE_SCHEMA
 
 pytestmark = pytest.mark.slow
 
@@ -142,16 +141,29 @@ def _person_values(workspace: DbtWorkspace, raw: Path, ids: dict[str, set[str]])
 def _relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return con.execute(
         "select table_schema, table_name from information_schema.tables"
-        " where table_catalog = current_database() and table_schema != ?",
-        [SYNC_STATE_SCHEMA],
+        " where table_catalog = current_database()"
     ).fetchall()
 
 
-def _hits(workspace: DbtWorkspace, values: set[str]) -> dict[str, list[str]]:
-    """Relation -> the person's values found in it, searching every column as text."""
+def _sync_state_path(exports: Path) -> Path:
+    return load_config(environ={"CIW_SYNC_EXPORTS_PATH": str(exports)}).state_path
+
+
+def _hits(workspace: DbtWorkspace, values: set[str], exports: Path) -> dict[str, list[str]]:
+    """Relation -> the person's values found in it, searching every column as text.
+
+    Both databases: the warehouse and the sync state store beside the exports.
+    """
     found: dict[str, list[str]] = {}
     needles = sorted(value.lower() for value in values)
-    with duckdb.connect(str(workspace.duckdb_path), read_only=True) as con:
+    for database in (workspace.duckdb_path, _sync_state_path(exports)):
+        found.update(_hits_in(Path(database), needles))
+    return found
+
+
+def _hits_in(database: Path, needles: list[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    with duckdb.connect(str(database), read_only=True) as con:
         for schema, table in _relations(con):
             columns = [row[0] for row in con.execute(f'describe "{schema}"."{table}"').fetchall()]
             text = " || '\x1f' || ".join(f"coalesce(lower(cast(\"{c}\" as varchar)), '')" for c in columns)
@@ -161,7 +173,7 @@ def _hits(workspace: DbtWorkspace, values: set[str]) -> dict[str, list[str]]:
                 [needles],
             ).fetchall()
             if hit:
-                found[f"{schema}.{table}"] = sorted(row[0] for row in hit)
+                found[f"{database.name}:{schema}.{table}"] = sorted(row[0] for row in hit)
     return found
 
 
@@ -251,7 +263,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 
 
 def test_no_relation_holds_anything_of_the_erased_person(scenario: Scenario) -> None:
-    assert _hits(scenario.workspace, scenario.person_values) == {}
+    assert _sync_state_path(scenario.exports).exists()
+    assert _hits(scenario.workspace, scenario.person_values, scenario.exports) == {}
 
 
 def test_the_search_would_have_found_them(scenario: Scenario) -> None:
