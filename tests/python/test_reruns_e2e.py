@@ -28,9 +28,9 @@ pytestmark = pytest.mark.slow
 # Every schema whose tables a BI tool, a channel or an auditor reads.
 COMPARED_SCHEMAS = ("customer_360", "marts", "activation", "measurement", "audit")
 RESENT_CASES = 12
-# Run logs: clv_model_fit appends one row per build and stamps it with the wall clock
-# (fitted_at, and fit_id which contains it); every other column must match.
-WALL_CLOCK_COLUMNS = {("marts", "clv_model_fit"): ("fit_id", "fitted_at")}
+# clv_model_fit keeps one fit per model and as-of date; these columns record when and for how
+# long the fit ran (the wall clock, docs/scale.md), so they differ between runs by nature.
+WALL_CLOCK_COLUMNS = {("marts", "clv_model_fit"): ("fit_id", "fitted_at", "fit_seconds")}
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def test_two_builds_of_the_same_data_are_identical(reruns: Reruns) -> None:
     con.execute(f"attach '{reruns.second}' as second_build (read_only)")
     tables = _tables(con, "first_build")
     assert tables == _tables(con, "second_build")
-    assert len(tables) > 40, sorted(tables)
+    assert len(tables) >= 25, sorted(tables)
     differing = {}
     for schema, table in sorted(tables):
         excluded = WALL_CLOCK_COLUMNS.get((schema, table), ())

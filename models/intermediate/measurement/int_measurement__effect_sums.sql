@@ -116,9 +116,10 @@ final as (
                 as {{ outcome.name }}_sum_treated,
             coalesce({{ exact_sum('case when not is_treated then ' ~ outcome.name ~ ' end') }}, 0)
                 as {{ outcome.name }}_sum_control,
-            coalesce({{ exact_sum('case when is_treated then ' ~ outcome.name ~ ' * ' ~ outcome.name ~ ' end') }}, 0)
+            {%- set squared = outcome.name ~ ' * ' ~ outcome.name %}
+            coalesce({{ exact_sum('case when is_treated then ' ~ squared ~ ' end') }}, 0)
                 as {{ outcome.name }}_sumsq_treated,
-            coalesce({{ exact_sum('case when not is_treated then ' ~ outcome.name ~ ' * ' ~ outcome.name ~ ' end') }}, 0)
+            coalesce({{ exact_sum('case when not is_treated then ' ~ squared ~ ' end') }}, 0)
                 as {{ outcome.name }}_sumsq_control,
             {%- if outcome.nullable %}
                 count(case when {{ outcome.name }} is null then 1 end) as {{ outcome.name }}_unknown,

@@ -60,8 +60,10 @@ final as (
         {%- for group, condition in [('m', 'is_member'), ('c', 'not is_member')] %}
             sum(case when {{ condition }} then 1 else 0 end) as n_{{ group }},
             {%- for measure in measures %}
-                {{ exact_sum('case when ' ~ condition ~ ' then y_' ~ measure ~ ' else 0 end') }} as s_{{ measure }}_{{ group }},
-                {{ exact_sum('case when ' ~ condition ~ ' then y_' ~ measure ~ ' * y_' ~ measure ~ ' else 0 end') }}
+                {%- set value = 'y_' ~ measure %}
+                {{ exact_sum('case when ' ~ condition ~ ' then ' ~ value ~ ' else 0 end') }}
+                    as s_{{ measure }}_{{ group }},
+                {{ exact_sum('case when ' ~ condition ~ ' then ' ~ value ~ ' * ' ~ value ~ ' else 0 end') }}
                     as ss_{{ measure }}_{{ group }},
             {%- endfor %}
             {{ exact_sum('case when ' ~ condition ~ ' then pre_rate else 0 end') }} as pre_{{ group }},
