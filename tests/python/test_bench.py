@@ -15,6 +15,7 @@ from orchestration.devtools.bench import (
     raw_files,
     raw_scan_floor,
     scale_summary,
+    warehouse_used_mb,
 )
 
 
@@ -50,15 +51,29 @@ def test_ratios_and_table() -> None:
     floor = {"elapsed_seconds": 0.5, "rows": 10}
     first = {
         "as_of": "2026-03-03", "elapsed_seconds": 100.0, "peak_rss_mb": 900.0, "warehouse_mb": 20.0,
-        "succeeded": True, "log": "first.log",
+        "warehouse_used_mb": 14.0, "succeeded": True, "log": "first.log",
     }  # fmt: skip
     next_day = dict(first, as_of="2026-03-04", elapsed_seconds=10.0, peak_rss_mb=950.0, warehouse_mb=21.0)
     summary = scale_summary(floor, first, next_day, raw_mb=7.0)
     assert summary["first_over_floor"] == 200.0
     assert summary["next_day_over_first"] == 0.1
     assert summary["warehouse_over_raw_next_day"] == 3.0
+    assert summary["warehouse_used_over_raw_next_day"] == 2.0
     assert summary["peak_rss_mb"] == 950.0
     table = format_scale_table(floor, first, next_day, summary)
     assert "raw-scan floor" in table and "next day's build" in table and "2026-03-04" in table
     failed = format_scale_table(floor, first, dict(next_day, succeeded=False), summary)
     assert "FAILED (see first.log)" in failed
+
+
+def test_used_size_leaves_out_the_blocks_a_rebuild_freed(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create table big as select range as x, md5(range::varchar) as y from range(300000)")
+    con.execute("checkpoint")
+    con.execute("drop table big")
+    con.execute("create table small as select 1 as x")
+    con.execute("checkpoint")
+    con.close()
+    assert warehouse_used_mb(path) < path.stat().st_size / 2**20 / 2
+    assert warehouse_used_mb(tmp_path / "missing.duckdb") is None
