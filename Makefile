@@ -34,7 +34,7 @@ help:
 	@echo "make test    set up, lint (sqlfluff, ruff) and run the whole test suite"
 	@echo "make lint    sqlfluff on every model, ruff on the Python code"
 	@echo "make ui      the Dagster UI on http://127.0.0.1:3000 (assets grouped by layer, schedule, sensor)"
-	@echo "make bench   generate $(BENCH_CUSTOMERS) customers and build; report time and peak memory"
+	@echo "make bench   generate $(BENCH_CUSTOMERS) customers; raw-scan floor, first and next day's build: time, peak memory, size (docs/scale.md)"
 	@echo "make simulate  closed loop: every STEP days over DAYS days build, sync, let $(SIM_CUSTOMERS) customers respond; planted vs measured"
 	@echo "make clean   remove data/ (generated data, warehouse, exports, sync state) and build output (keeps .venv); distclean removes .venv too"
 

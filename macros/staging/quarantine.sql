@@ -60,22 +60,39 @@
 {#-
   The common tail of every base model. The model's `checked` CTE carries
   `row_problem` ('<reason>:<detail>' or null) for row-level problems. Rows
-  without a problem then compete per key: the first by `version_order` is
-  staged, the others are quarantined as duplicates (exact copy or another
-  version of the same key). Ranking only among clean rows means a clean row
-  is never lost to a broken copy of itself.
+  without a problem then compete per key; ranking only among clean rows means
+  a clean row is never lost to a broken copy of itself. The winner is staged:
+
+  - tables whose rows change over time (customer records, consents, service
+    cases, loyalty memberships) pass `newest_first`, the expressions that order
+    versions newest first by the row's own timestamps (their status
+    timestamps: resolved_at, left_at, ...). Ties go to the later raw file
+    (`raw_file`, the path: later names sort later, so name daily drops and
+    parts in sortable form), then to the row fingerprint. A loser that differs
+    from the winner is `superseded` (a newer version is staged); an exact copy
+    of the winner is a `duplicate` ('exact copy');
+  - other tables (events, orders, lines: one row per fact) rank by
+    `version_order` (default: the fingerprint), and every loser is a
+    `duplicate` ('exact copy', or 'same key, other values').
+  docs/staging-rules.md describes the rule for users.
 -#}
-{% macro decide_quarantine(key_columns, version_order='row_fingerprint') -%}
+{% macro decide_quarantine(key_columns, version_order='row_fingerprint', newest_first=none) -%}
+{%- set is_versioned = newest_first is not none -%}
+{%- if is_versioned -%}
+    {%- set ordering = (newest_first | list) + ['raw_file desc nulls last', 'row_fingerprint'] -%}
+{%- else -%}
+    {%- set ordering = [version_order] -%}
+{%- endif -%}
 ranked as (
     select
         checked.*,
         row_number() over (
             partition by {{ key_columns | join(', ') }}, case when row_problem is null then 0 else 1 end
-            order by {{ version_order }}
+            order by {{ ordering | join(', ') }}
         ) as key_rank,
         first_value(row_fingerprint) over (
             partition by {{ key_columns | join(', ') }}, case when row_problem is null then 0 else 1 end
-            order by {{ version_order }}
+            order by {{ ordering | join(', ') }}
         ) as kept_fingerprint
     from checked
 ),
@@ -85,15 +102,55 @@ decided as (
         ranked.*,
         case
             when row_problem is not null then {{ dbt.split_part('row_problem', "':'", 1) }}
+            {%- if is_versioned %}
+            when key_rank > 1 and row_fingerprint != kept_fingerprint then 'superseded'
+            {%- endif %}
             when key_rank > 1 then 'duplicate'
         end as quarantine_reason,
         case
             when row_problem is not null then {{ dbt.split_part('row_problem', "':'", 2) }}
             when key_rank > 1 and row_fingerprint = kept_fingerprint then 'exact copy'
+            {%- if is_versioned %}
+            when key_rank > 1 then 'newer version staged'
+            {%- else %}
             when key_rank > 1 then 'same key, other values'
+            {%- endif %}
         end as quarantine_detail
     from ranked
 )
 
 select * from decided
+{%- endmacro %}
+
+
+{#- The raw file a row was read from (its path), where the engine can tell:
+    the later file wins a tie between two versions of a row. Null where it
+    cannot (a warehouse-table source, a unit test's fixture rows, a table not
+    provided); the fingerprint then breaks the tie. -#}
+{% macro raw_file_name(source_name, table_name) -%}
+    {{ return(adapter.dispatch('raw_file_name', 'customer_intelligence')(source_name, table_name)) }}
+{%- endmacro %}
+
+{% macro default__raw_file_name(source_name, table_name) -%}
+    cast(null as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{#- DuckDB's file readers (read_parquet, read_csv) expose the virtual column
+    `filename` without listing it among the file's columns. -#}
+{% macro duckdb__raw_file_name(source_name, table_name) -%}
+    {%- if execute and graph.get('sources') is not none
+        and raw_file_pattern(source_name, table_name) is not none
+        and raw_table_is_provided(source_name, table_name) -%}
+        filename
+    {%- else -%}
+        {{ default__raw_file_name(source_name, table_name) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__raw_file_name(source_name, table_name) -%}
+    {%- if execute and graph.get('sources') is not none and raw_table_is_provided(source_name, table_name) -%}
+        input_file_name()
+    {%- else -%}
+        {{ default__raw_file_name(source_name, table_name) }}
+    {%- endif -%}
 {%- endmacro %}

@@ -97,29 +97,53 @@ matched as (
     where n_m > 0 and n_c >= {{ min_controls }}
 ),
 
+-- Each stratum's terms, summed below in exact decimals (macros/sql/exact_aggregates.sql), so
+-- the pooled figures do not depend on the order strata are read in.
+terms as (
+    select
+        estimate,
+        n_m,
+        n_c,
+        {%- for measure in measures %}
+            n_m * (s_{{ measure }}_m / n_m - s_{{ measure }}_c / n_c) as effect_term_{{ measure }},
+            ss_{{ measure }}_m - s_{{ measure }}_m * s_{{ measure }}_m / n_m as within_term_{{ measure }}_m,
+            ss_{{ measure }}_c - s_{{ measure }}_c * s_{{ measure }}_c / n_c as within_term_{{ measure }}_c,
+        {%- endfor %}
+        n_m * n_m / n_c as control_weight_term,
+        pre_m,
+        post_m,
+        n_m * pre_c / n_c as control_pre_term,
+        n_m * post_c / n_c as control_post_term,
+        exceeding_m,
+        n_m * exceeding_share_c as controls_exceeding_term,
+        n_m * n_m * exceeding_share_c * (1 - exceeding_share_c) / n_c as controls_exceeding_variance_term
+    from matched
+),
+
 pooled as (
     select
         estimate,
-        sum(n_m) as members_measured,
-        sum(n_c) as control_units,
+        {{ exact_sum('n_m') }} as members_measured,
+        {{ exact_sum('n_c') }} as control_units,
         count(*) as strata_matched,
         {%- for measure in measures %}
-            sum(n_m * (s_{{ measure }}_m / n_m - s_{{ measure }}_c / n_c)) / sum(n_m) as effect_{{ measure }},
-            sum(ss_{{ measure }}_m - s_{{ measure }}_m * s_{{ measure }}_m / n_m)
-            / nullif(sum(n_m) - count(*), 0) as within_var_{{ measure }}_m,
-            sum(ss_{{ measure }}_c - s_{{ measure }}_c * s_{{ measure }}_c / n_c)
-            / nullif(sum(n_c) - count(*), 0) as within_var_{{ measure }}_c,
+            {{ exact_sum('effect_term_' ~ measure) }} / {{ exact_sum('n_m') }} as effect_{{ measure }},
+            {{ exact_sum('within_term_' ~ measure ~ '_m') }}
+            / nullif({{ exact_sum('n_m') }} - count(*), 0) as within_var_{{ measure }}_m,
+            {{ exact_sum('within_term_' ~ measure ~ '_c') }}
+            / nullif({{ exact_sum('n_c') }} - count(*), 0) as within_var_{{ measure }}_c,
         {%- endfor %}
-        sum(n_m * n_m / n_c) / (sum(n_m) * sum(n_m)) as control_weight_factor,
-        sum(pre_m) / sum(n_m) as member_pre_orders,
-        sum(post_m) / sum(n_m) as member_post_orders,
-        sum(n_m * pre_c / n_c) / sum(n_m) as control_pre_orders,
-        sum(n_m * post_c / n_c) / sum(n_m) as control_post_orders,
-        sum(exceeding_m) / sum(n_m) as members_exceeding_share,
-        sum(n_m * exceeding_share_c) / sum(n_m) as controls_exceeding_share,
-        sum(n_m * n_m * exceeding_share_c * (1 - exceeding_share_c) / n_c) / (sum(n_m) * sum(n_m))
+        {{ exact_sum('control_weight_term') }} / ({{ exact_sum('n_m') }} * {{ exact_sum('n_m') }})
+            as control_weight_factor,
+        {{ exact_sum('pre_m') }} / {{ exact_sum('n_m') }} as member_pre_orders,
+        {{ exact_sum('post_m') }} / {{ exact_sum('n_m') }} as member_post_orders,
+        {{ exact_sum('control_pre_term') }} / {{ exact_sum('n_m') }} as control_pre_orders,
+        {{ exact_sum('control_post_term') }} / {{ exact_sum('n_m') }} as control_post_orders,
+        {{ exact_sum('exceeding_m') }} / {{ exact_sum('n_m') }} as members_exceeding_share,
+        {{ exact_sum('controls_exceeding_term') }} / {{ exact_sum('n_m') }} as controls_exceeding_share,
+        {{ exact_sum('controls_exceeding_variance_term') }} / ({{ exact_sum('n_m') }} * {{ exact_sum('n_m') }})
             as controls_exceeding_variance
-    from matched
+    from terms
     group by estimate
 ),
 

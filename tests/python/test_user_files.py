@@ -9,6 +9,7 @@ it built. Each refusal is one line naming the folder, and the user's file is int
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -131,5 +132,5 @@ def test_the_benchmark_deletes_only_a_warehouse_it_built(tmp_path: Path) -> None
     warehouse.write_bytes(b"the user's warehouse")
     workspace = DbtWorkspace(raw_path=tmp_path / "raw", duckdb_path=warehouse, work_dir=tmp_path / "dbt")
     with pytest.raises(ForeignFolderError, match=r"warehouse\.duckdb"):
-        bench_dbt_build(workspace)
+        bench_dbt_build(workspace, date(2026, 1, 1), fresh=True, label="first")
     assert warehouse.read_bytes() == b"the user's warehouse"

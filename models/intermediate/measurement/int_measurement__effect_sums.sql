@@ -111,13 +111,15 @@ final as (
         count(case when not is_treated then 1 end) as n_control,
         count(case when is_shared_control then 1 end) as n_control_shared,
         {%- for outcome in outcomes %}
-            coalesce(sum(case when is_treated then {{ outcome.name }} end), 0)
+            -- Exact sums (macros/sql/exact_aggregates.sql): the same in any row order.
+            coalesce({{ exact_sum('case when is_treated then ' ~ outcome.name ~ ' end') }}, 0)
                 as {{ outcome.name }}_sum_treated,
-            coalesce(sum(case when not is_treated then {{ outcome.name }} end), 0)
+            coalesce({{ exact_sum('case when not is_treated then ' ~ outcome.name ~ ' end') }}, 0)
                 as {{ outcome.name }}_sum_control,
-            coalesce(sum(case when is_treated then {{ outcome.name }} * {{ outcome.name }} end), 0)
+            {%- set squared = outcome.name ~ ' * ' ~ outcome.name %}
+            coalesce({{ exact_sum('case when is_treated then ' ~ squared ~ ' end') }}, 0)
                 as {{ outcome.name }}_sumsq_treated,
-            coalesce(sum(case when not is_treated then {{ outcome.name }} * {{ outcome.name }} end), 0)
+            coalesce({{ exact_sum('case when not is_treated then ' ~ squared ~ ' end') }}, 0)
                 as {{ outcome.name }}_sumsq_control,
             {%- if outcome.nullable %}
                 count(case when {{ outcome.name }} is null then 1 end) as {{ outcome.name }}_unknown,

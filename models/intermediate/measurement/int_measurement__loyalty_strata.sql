@@ -60,12 +60,14 @@ final as (
         {%- for group, condition in [('m', 'is_member'), ('c', 'not is_member')] %}
             sum(case when {{ condition }} then 1 else 0 end) as n_{{ group }},
             {%- for measure in measures %}
-                sum(case when {{ condition }} then y_{{ measure }} else 0 end) as s_{{ measure }}_{{ group }},
-                sum(case when {{ condition }} then y_{{ measure }} * y_{{ measure }} else 0 end)
+                {%- set value = 'y_' ~ measure %}
+                {{ exact_sum('case when ' ~ condition ~ ' then ' ~ value ~ ' else 0 end') }}
+                    as s_{{ measure }}_{{ group }},
+                {{ exact_sum('case when ' ~ condition ~ ' then ' ~ value ~ ' * ' ~ value ~ ' else 0 end') }}
                     as ss_{{ measure }}_{{ group }},
             {%- endfor %}
-            sum(case when {{ condition }} then pre_rate else 0 end) as pre_{{ group }},
-            sum(case when {{ condition }} then post_rate else 0 end) as post_{{ group }},
+            {{ exact_sum('case when ' ~ condition ~ ' then pre_rate else 0 end') }} as pre_{{ group }},
+            {{ exact_sum('case when ' ~ condition ~ ' then post_rate else 0 end') }} as post_{{ group }},
             sum(case when {{ condition }} then is_exceeding else 0 end) as exceeding_{{ group }}
             {%- if not loop.last %},{% endif %}
         {%- endfor %}

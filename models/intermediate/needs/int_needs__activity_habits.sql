@@ -49,8 +49,9 @@ time_habits as (
     select
         customer_key,
         count(*) as activities_count,
-        avg(sin(hour_angle)) as activity_hour_sin,
-        avg(cos(hour_angle)) as activity_hour_cos,
+        -- Exact means (macros/sql/exact_aggregates.sql): the same in any row order.
+        {{ exact_avg('sin(hour_angle)') }} as activity_hour_sin,
+        {{ exact_avg('cos(hour_angle)') }} as activity_hour_cos,
         avg(is_weekend) as weekend_activity_share
     from activity_angles
     group by customer_key

@@ -28,8 +28,9 @@ category_prices as (
 customer_prices as (
     select
         order_lines.customer_key,
-        sum(cast(order_lines.gross_amount as {{ dbt.type_float() }})) as gross_amount,
-        sum(order_lines.quantity * category_prices.average_unit_price) as gross_amount_at_average_prices
+        -- Exact sums (macros/sql/exact_aggregates.sql): the same in any row order.
+        {{ exact_sum('order_lines.gross_amount') }} as gross_amount,
+        {{ exact_sum('order_lines.quantity * category_prices.average_unit_price') }} as gross_amount_at_average_prices
     from order_lines
     inner join category_prices on order_lines.category = category_prices.category
     group by order_lines.customer_key

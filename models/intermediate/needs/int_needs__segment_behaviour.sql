@@ -55,11 +55,11 @@ members as (
 segment_totals as (
     select
         {%- for channel in channels %}
-            avg(channel_share_{{ feature_column_suffix(channel) }})
+            {{ exact_avg('channel_share_' ~ feature_column_suffix(channel)) }}
                 as channel_share_{{ feature_column_suffix(channel) }},
         {%- endfor %}
         {%- for category in categories %}
-            avg(category_share_{{ feature_column_suffix(category) }})
+            {{ exact_avg('category_share_' ~ feature_column_suffix(category)) }}
                 as category_share_{{ feature_column_suffix(category) }},
         {%- endfor %}
         needs_segment_id,
@@ -67,7 +67,7 @@ segment_totals as (
         sum(net_revenue) as revenue,
         sum(gross_margin) as gross_margin,
         sum(orders_count) as orders_count,
-        avg(segment_confidence) as average_segment_confidence
+        {{ exact_avg('segment_confidence') }} as average_segment_confidence
     from members
     group by needs_segment_id
 ),

@@ -10,7 +10,7 @@
   - monetary_value: mean revenue of the repeat purchase days (null without
     a repeat), revenue being net of line discounts and before returns, the
     definition of customer_360.net_revenue. Days with an order that lost a
-    line in staging (quarantined for a reason other than duplicate, after
+    line in staging (quarantined for a reason other than duplicate, superseded, after
     as-of or its order's own refusal) count as purchases but not in the mean:
     their revenue is understated. monetary_frequency counts the days used.
 -#}
@@ -32,7 +32,7 @@ incomplete_orders as (
     where
         source_name = 'shop'
         and table_name = 'order_lines'
-        and quarantine_reason not in ('duplicate', 'after_as_of', 'parent_quarantined')
+        and quarantine_reason not in ('duplicate', 'superseded', 'after_as_of', 'parent_quarantined')
 ),
 
 purchase_days as (

@@ -52,7 +52,7 @@ at_peer_prices as (
     select
         peer_groups.customer_key,
         sum(customer_subcategories.gross_revenue) as gross_revenue,
-        sum(customer_subcategories.units * peer_prices.peer_unit_price) as gross_revenue_at_peer_prices
+        {{ exact_sum('customer_subcategories.units * peer_prices.peer_unit_price') }} as gross_revenue_at_peer_prices
     from peer_groups
     inner join customer_subcategories on peer_groups.customer_key = customer_subcategories.customer_key
     inner join peer_prices

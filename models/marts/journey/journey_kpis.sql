@@ -73,7 +73,7 @@ aggregated as (
         {%- endfor %}
         sum(case when customer_values.predicted_clv is not null then stage_months.customers else 0 end)
             as customers_with_clv,
-        sum(stage_months.customers * coalesce(customer_values.predicted_clv, 0)) as predicted_clv
+        {{ exact_sum('stage_months.customers * coalesce(customer_values.predicted_clv, 0)') }} as predicted_clv
     from stage_months
     left join customer_needs on stage_months.customer_key = customer_needs.customer_key
     left join customer_values on stage_months.customer_key = customer_values.customer_key

@@ -1,4 +1,4 @@
-"""dbt Python model: fit the CLV models and record each fit (one row per model and build).
+"""dbt Python model: fit the CLV models and record each fit (one row per model and as-of date).
 
 The purchase model (BG/NBD or Pareto/NBD, var clv_model) on int_value__purchase_summary's
 (frequency, recency, T), collapsed into weighted rows, and Gamma-Gamma on the repeat buyers'
@@ -13,10 +13,15 @@ from orchestration.statistics.clv.settings import FitSettings
 
 
 def model(dbt, session):
-    # Incremental, appending: runs can be compared. Columns added later (fit_status,
-    # fit_diagnostics) are appended to a table built before them, null in its older rows.
+    # Incremental: the fits of earlier as-of dates are kept, so runs can be compared; rebuilding
+    # an as-of date replaces its fit of each model (delete+insert), so two builds of the same
+    # data leave the same rows. Columns added later (fit_status, fit_diagnostics) are appended
+    # to a table built before them, null in its older rows.
     dbt.config(
-        materialized="incremental", incremental_strategy="append", on_schema_change="append_new_columns"
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key=["as_of_date", "model_name"],
+        on_schema_change="append_new_columns",
     )
     # One plain call per setting: dbt finds meta_get calls by reading this file, not by running it.
     settings = FitSettings.from_config(

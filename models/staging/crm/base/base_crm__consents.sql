@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#- The staging decision for raw crm.consents: after parsing, a row whose
     customer is not staged in shop.customers is an orphan; the clean rows then
     compete per key. -#}
@@ -26,6 +25,7 @@ checked as (
 ),
 
 -- Two changes of one channel at the same instant: keep a withdrawal over a
--- grant, because sending without consent is the costlier mistake.
+-- grant, whichever file came later, because sending without consent is the
+-- costlier mistake; then the later file.
 {{ decide_quarantine(['customer_id', 'channel', 'changed_at'],
-    version_order='case when is_granted then 1 else 0 end, row_fingerprint') }}
+    newest_first=['case when is_granted then 1 else 0 end']) }}

@@ -7,7 +7,10 @@
 with
 
 source as (
-    select {{ select_raw_text(raw_columns) }}
+    select
+        {{- select_raw_text(raw_columns) }},
+        -- A tie between two versions of a row goes to the later file.
+        {{ raw_file_name('crm', 'consents') }} as raw_file
     from {{ raw_source('crm', 'consents') }}
     -- Rows of persons who asked to be erased never enter the warehouse (docs/privacy.md).
     where {{ erasure_keeps_raw('crm.consents') }}

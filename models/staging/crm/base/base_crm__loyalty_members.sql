@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#- The staging decision for raw crm.loyalty_members: after parsing, a row whose
     customer is not staged in shop.customers is an orphan; the clean rows then
     compete per key. -#}
@@ -25,4 +24,6 @@ checked as (
     left join known_customers on parsed.raw_customer_id = known_customers.customer_id
 ),
 
-{{ decide_quarantine(['member_id']) }}
+-- A membership changes over time (tier, points, leaving): the version with the latest
+-- status timestamp (left_at, else joined_at) is the newest; then the later file.
+{{ decide_quarantine(['member_id'], newest_first=['coalesce(left_at, joined_at) desc']) }}

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#- The staging decision for raw crm.service_cases: after parsing, a row whose
     customer is not staged in shop.customers is an orphan; the clean rows then
     compete per key. -#}
@@ -25,4 +24,6 @@ checked as (
     left join known_customers on parsed.raw_customer_id = known_customers.customer_id
 ),
 
-{{ decide_quarantine(['case_id']) }}
+-- A case is re-sent as it changes (opened, then resolved): the version with the latest
+-- status timestamp (resolved_at, else opened_at) is the newest; then the later file.
+{{ decide_quarantine(['case_id'], newest_first=['coalesce(resolved_at, opened_at) desc']) }}

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#- The staging decision for raw marketing.communications: after parsing, a row whose
     customer is not staged in shop.customers is an orphan; the clean rows then
     compete per key. -#}

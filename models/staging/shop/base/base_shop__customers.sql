@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {%- set raw_columns = [
     'customer_id', 'email', 'phone', 'first_name', 'last_name', 'birth_date',
     'postal_code', 'city', 'country', 'created_at', 'updated_at'
@@ -8,7 +7,10 @@
 with
 
 source as (
-    select {{ select_raw_text(raw_columns) }}
+    select
+        {{- select_raw_text(raw_columns) }},
+        -- A tie between two versions of a row goes to the later file.
+        {{ raw_file_name('shop', 'customers') }} as raw_file
     from {{ raw_source('shop', 'customers') }}
     -- Rows of persons who asked to be erased never enter the warehouse (docs/privacy.md).
     where {{ erasure_keeps_raw('shop.customers') }}
@@ -39,4 +41,6 @@ checked as (
     from parsed
 ),
 
-{{ decide_quarantine(['customer_id', 'updated_at']) }}
+-- A record version is keyed by its own timestamp: two versions written at the same
+-- instant go to the later file.
+{{ decide_quarantine(['customer_id', 'updated_at'], newest_first=[]) }}

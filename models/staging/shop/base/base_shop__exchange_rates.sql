@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {%- set raw_columns = ['currency', 'rate_date', 'rate'] -%}
 {{ assert_raw_contract('shop', 'exchange_rates') }}
 

@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#- The staging decision for raw shop.order_lines: after parsing, a line is only
     as good as its order and its product; the clean rows then compete per line. -#}
 

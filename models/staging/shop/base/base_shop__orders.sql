@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#- The staging decision for raw shop.orders: a parsed row whose account is not
     staged is an orphan; the clean rows then compete per order_id. -#}
 

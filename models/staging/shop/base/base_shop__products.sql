@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {%- set raw_columns = ['product_id', 'name', 'category', 'subcategory', 'brand', 'list_price', 'unit_cost'] -%}
 {{ assert_raw_contract('shop', 'products') }}
 

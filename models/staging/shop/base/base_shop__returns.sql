@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {#- The staging decision for raw shop.returns: after parsing, a return must point
     at a staged order (and a staged product when it names one); the clean rows
     then compete per return_id. -#}

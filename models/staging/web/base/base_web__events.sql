@@ -1,4 +1,3 @@
-{{ config(materialized='table') }}
 {%- set raw_columns = [
     'event_id', 'anonymous_id', 'user_id', 'event_name', 'occurred_at', 'page_url', 'product_id',
     'search_term', 'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'device_type', 'os',
