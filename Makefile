@@ -99,7 +99,7 @@ browser:
 bench: install
 	$(BIN)/ciw bench --customers $(BENCH_CUSTOMERS) --seed $(SEED) --faults --out $(CURDIR)/data/bench/raw
 
-# Closed-loop simulation (README "Closed-loop simulation"): about 10 minutes on 2 cores at the
+# Closed-loop simulation (docs/simulation.md): about 10 minutes on 2 cores at the
 # defaults. `make simulate CUSTOMERS=5000 DAYS=90 STEP=7 SEED=3` changes them; output in SIM_OUT.
 SIM_CUSTOMERS := $(if $(filter command line environment,$(origin CUSTOMERS)),$(CUSTOMERS),5000)
 DAYS ?= 60

@@ -3,7 +3,7 @@
 Builds the default sample (the demo's 10,000 customers, seed 7, all faults) twice:
 as of the day before the last day of data, then as of the latest data, so the key
 snapshot sees one more day arrive. Figures are printed (pytest -s) and recorded
-in the README.
+in docs/customer-360.md.
 """
 
 from __future__ import annotations

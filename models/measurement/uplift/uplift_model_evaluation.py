@@ -7,7 +7,7 @@ use the scores (is_validated). Treatments with too few assignments get a row wit
 'too_few_assignments' and no figures. The fitting lives in orchestration/statistics/uplift/model.py;
 uplift_scores.py refits the identical model (same rows, split, settings), so the figures here
 describe exactly the scores there. dbt-duckdb only: Python models do not run on Spark session
-mode (docs: README "Uplift model").
+mode (docs: docs/measurement-and-uplift.md, "Uplift model").
 """
 
 from orchestration.statistics.uplift.model import (
