@@ -76,6 +76,8 @@ design as (
             {%- set m = metric.name %}
             {%- for arm in ['t', 'c'] %}
                 case
+                    -- Every customer once: no clusters, exactly the independent variance.
+                    when g_{{ arm }} >= 2 and g_{{ arm }} = n_{{ arm }} then 1.0
                     when g_{{ arm }} >= 2 and {{ measurement_variance('n_' ~ arm, m ~ '__sum_' ~ arm, m ~ '__sumsq_' ~ arm) }} > 0
                         then g_{{ arm }} / (g_{{ arm }} - 1) * {{ m }}__cluster_ss_{{ arm }}
                             / (n_{{ arm }} * {{ measurement_variance('n_' ~ arm, m ~ '__sum_' ~ arm, m ~ '__sumsq_' ~ arm) }})
