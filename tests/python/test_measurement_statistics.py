@@ -154,10 +154,10 @@ def clustered_reference(
         variance = clustered[0] + clustered[1]
         out["standard_error"] = np.sqrt(variance)
         out["test_statistic"] = uplift / np.sqrt(variance) if variance > 0 else np.nan
-        out["degrees_of_freedom"] = variance**2 / (
-            clustered[0] ** 2 / (out["customers_treated"] - 1)
-            + clustered[1] ** 2 / (out["customers_control"] - 1)
+        spread = clustered[0] ** 2 / (out["customers_treated"] - 1) + clustered[1] ** 2 / (
+            out["customers_control"] - 1
         )
+        out["degrees_of_freedom"] = variance**2 / spread if spread > 0 else np.nan
         out["design_effect"] = variance / (naive[0] + naive[1]) if naive[0] + naive[1] > 0 else np.nan
     return out
 
@@ -185,9 +185,22 @@ def test_cr1_sandwich_of_the_arm_indicator_is_the_sum_of_the_arms() -> None:
 
 
 def check_clustered(gaps: Gaps, effect: pd.Series, metric: str, rows: dict, proportion: bool) -> None:
-    """A cell with repeated customers against the numpy sandwich."""
+    """A cell with repeated customers against the numpy sandwich (its design effects and
+    effective sizes in every cell, its statistics where it has enough data)."""
+    customers = {"treated": len(set(rows["g1"])), "control": len(set(rows["g0"]))}
+    if min(customers.values()) < 2:  # no clustered variance, so no interval
+        assert pd.isna(effect[f"{metric}_uplift_lower"]), effect.effect_id
+        for arm, count in customers.items():
+            assert count >= 2 or pd.isna(effect[f"{metric}_effective_n_{arm}"]), (effect.effect_id, arm)
+        return
     ref = clustered_reference(rows["y1"], rows["g1"], rows["y0"], rows["g0"], proportion)
-    for name in ("effective_n_treated", "effective_n_control", "design_effect", "test_statistic"):
+    names = ["effective_n_treated", "effective_n_control", "design_effect"]
+    if not effect.has_enough_data:
+        for name in names:
+            if np.isfinite(ref[name]):
+                gaps.exact(f"clustered: {name}", effect[f"{metric}_{name}"], ref[name])
+        return
+    for name in (*names, "test_statistic"):
         if np.isfinite(ref[name]):
             gaps.exact(f"clustered: {name}", effect[f"{metric}_{name}"], ref[name])
     # Wallace's t approximation is held to its accuracy from 30 degrees of freedom on.
@@ -210,7 +223,7 @@ def check_clustered(gaps: Gaps, effect: pd.Series, metric: str, rows: dict, prop
 
 
 def check_clustered_cells(effects: pd.DataFrame, compared: pd.DataFrame) -> tuple[Gaps, int]:
-    """Every cell with enough data and a customer assigned more than once, against the reference."""
+    """Every cell of `effects` with a customer assigned more than once, against the reference."""
     gaps, checked = Gaps(), 0
     for _, effect in effects.iterrows():
         rows = cell_rows(compared, effect)

@@ -102,8 +102,10 @@ moments as (
         sums.g_c,
         {%- for metric in metrics %}
             {%- set m = metric.name %}
-            sums.n_t / greatest(design.{{ m }}__deff_t, 1.0) as {{ m }}__neff_t,
-            sums.n_c / greatest(design.{{ m }}__deff_c, 1.0) as {{ m }}__neff_c,
+            case when design.{{ m }}__deff_t is not null then sums.n_t / greatest(design.{{ m }}__deff_t, 1.0) end
+                as {{ m }}__neff_t,
+            case when design.{{ m }}__deff_c is not null then sums.n_c / greatest(design.{{ m }}__deff_c, 1.0) end
+                as {{ m }}__neff_c,
         {%- endfor %}
         {%- for metric in metrics %}
             {%- set m = metric.name %}

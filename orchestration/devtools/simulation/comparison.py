@@ -337,11 +337,18 @@ def compare(con: duckdb.DuckDBPyConnection, config: SimulationConfig) -> Compari
                     "measured_revenue_lower": p.revenue_per_customer_uplift_lower,
                     "measured_revenue_upper": p.revenue_per_customer_uplift_upper,
                     "measured_conversion_significant": bool(p.conversion_rate_is_significant)
-                    if pd.notna(p.conversion_rate_is_significant)
+                    if p.has_enough_data
                     else None,
-                    "measured_revenue_significant": bool(p.revenue_per_customer_is_significant),
-                    "measured_conversion_significant_naive": bool(p.naive_conversion),
-                    "measured_revenue_significant_naive": bool(p.naive_revenue),
+                    # None where the cell has too few assignments for statistics.
+                    "measured_revenue_significant": bool(p.revenue_per_customer_is_significant)
+                    if p.has_enough_data
+                    else None,
+                    "measured_conversion_significant_naive": bool(p.naive_conversion)
+                    if p.has_enough_data
+                    else None,
+                    "measured_revenue_significant_naive": bool(p.naive_revenue)
+                    if p.has_enough_data
+                    else None,
                     "measured_customers_treated": int(p.n_customers_treated),
                     "measured_customers_control": int(p.n_customers_control),
                     "measured_conversion_design_effect": p.conversion_rate_design_effect,
