@@ -75,18 +75,28 @@ design as (
         {%- for metric in metrics %}
             {%- set m = metric.name %}
             {%- for arm in ['t', 'c'] %}
+                {%- set variance = measurement_variance('n_' ~ arm, m ~ '__sum_' ~ arm, m ~ '__sumsq_' ~ arm) %}
                 case
                     -- Every customer once: no clusters, exactly the independent variance.
                     when g_{{ arm }} >= 2 and g_{{ arm }} = n_{{ arm }} then 1.0
-                    when g_{{ arm }} >= 2 and {{ measurement_variance('n_' ~ arm, m ~ '__sum_' ~ arm, m ~ '__sumsq_' ~ arm) }} > 0
-                        then g_{{ arm }} / (g_{{ arm }} - 1) * {{ m }}__cluster_ss_{{ arm }}
-                            / (n_{{ arm }} * {{ measurement_variance('n_' ~ arm, m ~ '__sum_' ~ arm, m ~ '__sumsq_' ~ arm) }})
+                    when g_{{ arm }} >= 2 and {{ variance }} > 0
+                        then g_{{ arm }} / (g_{{ arm }} - 1) * {{ m }}__cluster_ss_{{ arm }} / (n_{{ arm }} * {{ variance }})
                     when g_{{ arm }} >= 2 then 1.0
                 end as {{ m }}__deff_{{ arm }},
             {%- endfor %}
         {%- endfor %}
+        {%- for metric in metrics %}
+            {%- set m = metric.name %}
+            {{ m }}__sum_t,
+            {{ m }}__sum_c,
+            {{ m }}__sumsq_t,
+            {{ m }}__sumsq_c,
+        {%- endfor %}
+        n_t,
+        n_c,
         g_t,
-        g_c
+        g_c,
+        has_enough_data
     from sums
 ),
 
@@ -95,16 +105,16 @@ design as (
 -- estimate more precise than independent assignments would).
 moments as (
     select
-        sums.effect_id,
-        sums.n_t,
-        sums.n_c,
-        sums.g_t,
-        sums.g_c,
+        effect_id,
+        n_t,
+        n_c,
+        g_t,
+        g_c,
         {%- for metric in metrics %}
             {%- set m = metric.name %}
-            case when design.{{ m }}__deff_t is not null then sums.n_t / greatest(design.{{ m }}__deff_t, 1.0) end
+            case when {{ m }}__deff_t is not null then n_t / greatest({{ m }}__deff_t, 1.0) end
                 as {{ m }}__neff_t,
-            case when design.{{ m }}__deff_c is not null then sums.n_c / greatest(design.{{ m }}__deff_c, 1.0) end
+            case when {{ m }}__deff_c is not null then n_c / greatest({{ m }}__deff_c, 1.0) end
                 as {{ m }}__neff_c,
         {%- endfor %}
         {%- for metric in metrics %}
@@ -115,10 +125,10 @@ moments as (
                 ({{ m }}__sum_t / nullif(n_t, 0)) * (1 - {{ m }}__sum_t / nullif(n_t, 0)) as {{ m }}__var_t,
                 ({{ m }}__sum_c / nullif(n_c, 0)) * (1 - {{ m }}__sum_c / nullif(n_c, 0)) as {{ m }}__var_c,
                 {#- Rao-Scott: successes and trials both divided by the arm's design effect. #}
-                {%- set x_t = '(' ~ m ~ '__sum_t / greatest(design.' ~ m ~ '__deff_t, 1.0))' %}
-                {%- set x_c = '(' ~ m ~ '__sum_c / greatest(design.' ~ m ~ '__deff_c, 1.0))' %}
-                {%- set n_t = '(n_t / greatest(design.' ~ m ~ '__deff_t, 1.0))' %}
-                {%- set n_c = '(n_c / greatest(design.' ~ m ~ '__deff_c, 1.0))' %}
+                {%- set x_t = '(' ~ m ~ '__sum_t / greatest(' ~ m ~ '__deff_t, 1.0))' %}
+                {%- set x_c = '(' ~ m ~ '__sum_c / greatest(' ~ m ~ '__deff_c, 1.0))' %}
+                {%- set n_t = '(n_t / greatest(' ~ m ~ '__deff_t, 1.0))' %}
+                {%- set n_c = '(n_c / greatest(' ~ m ~ '__deff_c, 1.0))' %}
                 ({{ x_t }} + {{ x_c }}) / nullif({{ n_t }} + {{ n_c }}, 0) as {{ m }}__pooled,
                 ({{ x_t }} + 1) / ({{ n_t }} + 2) as {{ m }}__adjusted_t,
                 ({{ x_c }} + 1) / ({{ n_c }} + 2) as {{ m }}__adjusted_c,
@@ -130,9 +140,8 @@ moments as (
                 cast(null as {{ float_type }}) as {{ m }}__adjusted_c,
             {%- endif %}
         {%- endfor %}
-        sums.has_enough_data
-    from sums
-    inner join design on sums.effect_id = design.effect_id
+        has_enough_data
+    from design
 ),
 
 -- The design effect of the uplift: its variance with clusters over its
@@ -170,7 +179,8 @@ errors as (
             end as {{ m }}__relative_var_c,
             sqrt({{ m }}__var_t / {{ m }}__neff_t + {{ m }}__var_c / {{ m }}__neff_c) as {{ m }}__se,
             {%- if metric.kind == 'proportion' %}
-                sqrt({{ m }}__pooled * (1 - {{ m }}__pooled) * (1 / {{ m }}__neff_t + 1 / {{ m }}__neff_c)) as {{ m }}__se_null,
+                sqrt({{ m }}__pooled * (1 - {{ m }}__pooled) * (1 / {{ m }}__neff_t + 1 / {{ m }}__neff_c))
+                    as {{ m }}__se_null,
                 cast(null as {{ float_type }}) as {{ m }}__df,
                 {{ m }}__adjusted_t - {{ m }}__adjusted_c as {{ m }}__interval_center,
                 sqrt(
@@ -182,7 +192,9 @@ errors as (
                 -- Welch-Satterthwaite degrees of freedom.
                 power({{ m }}__var_t / {{ m }}__neff_t + {{ m }}__var_c / {{ m }}__neff_c, 2)
                 / nullif(
-                    power({{ m }}__var_t / {{ m }}__neff_t, 2) / (g_t - 1) + power({{ m }}__var_c / {{ m }}__neff_c, 2) / (g_c - 1), 0
+                    power({{ m }}__var_t / {{ m }}__neff_t, 2) / (g_t - 1)
+                    + power({{ m }}__var_c / {{ m }}__neff_c, 2) / (g_c - 1),
+                    0
                 ) as {{ m }}__df,
                 {{ m }}__mean_t - {{ m }}__mean_c as {{ m }}__interval_center,
                 sqrt({{ m }}__var_t / {{ m }}__neff_t + {{ m }}__var_c / {{ m }}__neff_c) as {{ m }}__interval_se,

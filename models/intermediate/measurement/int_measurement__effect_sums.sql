@@ -140,34 +140,55 @@ clusters as (
         customer_key
 ),
 
--- Each arm's mean beside its clusters, for their total deviations from it.
+-- Each arm's mean, for its customers' total deviations from it.
 arm_means as (
     select
         campaign_id,
         treatment_code,
         dimension,
         dimension_value,
-        dimension_label,
-        dimension_order,
         is_treated,
-        n_assignments,
-        n_shared,
         {%- for outcome in outcomes %}
-            {{ outcome.name }}_sum,
-            {{ outcome.name }}_sumsq,
-            {%- if outcome.nullable %}
-                {{ outcome.name }}_unknown,
-            {%- endif %}
+            sum({{ outcome.name }}_sum) / sum(n_assignments) as {{ outcome.name }}_arm_mean,
         {%- endfor %}
-        {%- for outcome in outcomes %}
-            sum({{ outcome.name }}_sum) over (
-                partition by campaign_id, treatment_code, dimension, dimension_value, is_treated
-            )
-            / sum(n_assignments) over (
-                partition by campaign_id, treatment_code, dimension, dimension_value, is_treated
-            ) as {{ outcome.name }}_arm_mean{% if not loop.last %},{% endif %}
-        {%- endfor %}
+        count(*) as n_customers
     from clusters
+    group by
+        campaign_id,
+        treatment_code,
+        dimension,
+        dimension_value,
+        is_treated
+),
+
+deviations as (
+    select
+        clusters.campaign_id,
+        clusters.treatment_code,
+        clusters.dimension,
+        clusters.dimension_value,
+        clusters.dimension_label,
+        clusters.dimension_order,
+        clusters.is_treated,
+        {%- for outcome in outcomes %}
+            clusters.{{ outcome.name }}_sum,
+            clusters.{{ outcome.name }}_sumsq,
+            {%- if outcome.nullable %}
+                clusters.{{ outcome.name }}_unknown,
+            {%- endif %}
+            clusters.{{ outcome.name }}_sum - clusters.n_assignments * arm_means.{{ outcome.name }}_arm_mean
+                as {{ outcome.name }}_deviation,
+        {%- endfor %}
+        clusters.n_assignments,
+        clusters.n_shared
+    from clusters
+    inner join arm_means
+        on
+            clusters.campaign_id = arm_means.campaign_id
+            and clusters.treatment_code = arm_means.treatment_code
+            and clusters.dimension = arm_means.dimension
+            and clusters.dimension_value = arm_means.dimension_value
+            and clusters.is_treated = arm_means.is_treated
 ),
 
 final as (
@@ -185,7 +206,7 @@ final as (
         count(case when is_treated then 1 end) as n_customers_treated,
         count(case when not is_treated then 1 end) as n_customers_control,
         {%- for outcome in outcomes %}
-            {%- set deviation = '(' ~ outcome.name ~ '_sum - n_assignments * ' ~ outcome.name ~ '_arm_mean)' %}
+            {%- set deviation = outcome.name ~ '_deviation' %}
             coalesce(sum(case when is_treated then {{ outcome.name }}_sum end), 0)
                 as {{ outcome.name }}_sum_treated,
             coalesce(sum(case when not is_treated then {{ outcome.name }}_sum end), 0)
@@ -203,7 +224,7 @@ final as (
             {%- endif %}
         {%- endfor %}
         dimension_order
-    from arm_means
+    from deviations
     group by
         campaign_id,
         treatment_code,
