@@ -80,7 +80,8 @@ design as (
                     -- Every customer once: no clusters, exactly the independent variance.
                     when g_{{ arm }} >= 2 and g_{{ arm }} = n_{{ arm }} then 1.0
                     when g_{{ arm }} >= 2 and {{ variance }} > 0
-                        then g_{{ arm }} / (g_{{ arm }} - 1) * {{ m }}__cluster_ss_{{ arm }} / (n_{{ arm }} * {{ variance }})
+                        then g_{{ arm }} / (g_{{ arm }} - 1) * {{ m }}__cluster_ss_{{ arm }}
+                            / (n_{{ arm }} * {{ variance }})
                     when g_{{ arm }} >= 2 then 1.0
                 end as {{ m }}__deff_{{ arm }},
             {%- endfor %}
