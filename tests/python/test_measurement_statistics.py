@@ -23,8 +23,9 @@ What scipy checks, per metric:
 Repeated assignment: treatment_effects clusters a customer's assignments. Its variance of each
 arm's mean is the CR1 sandwich of that mean clustered by customer (computed here in numpy, as
 the regression sandwich (X'X)^-1 (sum_g X_g' e_g e_g' X_g) (X'X)^-1 with Stata's factor
-G/(G-1) (N-1)/(N-K)), at least the independent one; the design effect is their ratio and every
-test runs on the effective sizes n / deff (Rao-Scott). Where every customer of a cell is assigned
+G/(G-1) (N-1)/(N-K)), at least the independent one; the design effect is their ratio (an arm of
+repeated customers without variance takes the other arm's) and every test runs on the effective
+sizes n / deff (Rao-Scott). Where every customer of a cell is assigned
 once, the design effect must be exactly 1 and the scipy checks above hold unchanged; a cell with
 repeated customers is checked against the numpy sandwich (`clustered_reference`; the closed-loop
 simulation's warehouse, tests/python/test_simulation.py, has many).
@@ -129,14 +130,23 @@ def clustered_reference(
     """What treatment_effects should report for one metric of a cell whose arms hold outcomes y1
     (treated) and y0 (control) of customers g1 and g0."""
     out: dict[str, float] = {"customers_treated": len(set(g1)), "customers_control": len(set(g0))}
-    clustered, naive, effective = [], [], []
+    estimates, naive = [], []
     for y, g in ((y1, g1), (y0, g0)):
         # The arm's mean is the intercept of y on 1; its CR1 variance with one cluster per customer.
-        v_cluster = float(cr1_sandwich(y, np.ones((y.size, 1)), g)[0, 0])
         v_naive = y.var(ddof=1) / y.size
-        deff = max(v_cluster / v_naive, 1.0) if v_naive > 0 else 1.0
-        clustered.append(v_naive * deff)
         naive.append(v_naive)
+        if len(set(g)) == y.size:
+            estimates.append(1.0)
+        elif v_naive > 0:
+            estimates.append(float(cr1_sandwich(y, np.ones((y.size, 1)), g)[0, 0]) / v_naive)
+        else:
+            estimates.append(None)  # no variance: nothing to estimate the correlation from
+    clustered, effective = [], []
+    for k, (y, v_naive) in enumerate(((y1, naive[0]), (y0, naive[1]))):
+        # An arm without an estimate takes the other arm's; never below 1.
+        own, other = estimates[k], estimates[1 - k]
+        deff = max(own if own is not None else other if other is not None else 1.0, 1.0)
+        clustered.append(v_naive * deff)
         effective.append(y.size / deff)
     out["effective_n_treated"], out["effective_n_control"] = effective
     uplift = y1.mean() - y0.mean()

@@ -68,21 +68,25 @@ sums as (
 -- assignments as a cluster (ratio estimator, small-sample factor g / (g - 1):
 -- the CR1 sandwich of the arm's mean) over the variance if they were
 -- independent (sample variance / n); exactly 1 when every customer is
--- assigned once. Null below 2 customers in the arm.
+-- assigned once. An arm of repeated customers without any variance (nobody
+-- in it bought) shows nothing about their correlation: it takes the other
+-- arm's design effect (1 if neither has one), so its effective size still
+-- counts its customers rather than its assignments. Null below 2 customers.
 design as (
     select
         effect_id,
         {%- for metric in metrics %}
             {%- set m = metric.name %}
+            {%- set estimate = {} %}
             {%- for arm in ['t', 'c'] %}
                 {%- set variance = measurement_variance('n_' ~ arm, m ~ '__sum_' ~ arm, m ~ '__sumsq_' ~ arm) %}
+                {%- do estimate.update({arm: 'case when g_' ~ arm ~ ' >= 2 and g_' ~ arm ~ ' = n_' ~ arm ~ ' then 1.0'
+                    ~ ' when g_' ~ arm ~ ' >= 2 and ' ~ variance ~ ' > 0 then g_' ~ arm ~ ' / (g_' ~ arm ~ ' - 1) * '
+                    ~ m ~ '__cluster_ss_' ~ arm ~ ' / (n_' ~ arm ~ ' * ' ~ variance ~ ') end'}) %}
+            {%- endfor %}
+            {%- for arm, other in [('t', 'c'), ('c', 't')] %}
                 case
-                    -- Every customer once: no clusters, exactly the independent variance.
-                    when g_{{ arm }} >= 2 and g_{{ arm }} = n_{{ arm }} then 1.0
-                    when g_{{ arm }} >= 2 and {{ variance }} > 0
-                        then g_{{ arm }} / (g_{{ arm }} - 1) * {{ m }}__cluster_ss_{{ arm }}
-                            / (n_{{ arm }} * {{ variance }})
-                    when g_{{ arm }} >= 2 then 1.0
+                    when g_{{ arm }} >= 2 then coalesce({{ estimate[arm] }}, {{ estimate[other] }}, 1.0)
                 end as {{ m }}__deff_{{ arm }},
             {%- endfor %}
         {%- endfor %}
