@@ -9,15 +9,19 @@
     Rates always have an Agresti-Caffo interval once both arms are large
     enough; a Welch interval needs variance in at least one arm (both arms'
     values all equal, e.g. no revenue at all in a low-conversion cell, give
-    a standard error of 0 and no degrees of freedom). A metric whose outcome
+    a standard error of 0 and no degrees of freedom). The variance is
+    clustered by customer, so an arm needs two customers, whatever its
+    number of assignments. A metric whose outcome
     is unknown for some assignment of the cell (margin, when an order has no
     known cost) is not estimated at all. -#}
-{% macro measurement_interval_null_reason(metric, has_enough_data, is_known, var_t, var_c) -%}
+{% macro measurement_interval_null_reason(metric, has_enough_data, is_known, var_t, var_c, customers_t, customers_c) -%}
     {%- set min_group = [var('measurement_min_group_size', 50) | int, 2] | max -%}
     case
         when not {{ has_enough_data }}
             then 'below measurement_min_group_size: fewer than {{ min_group }} customers in an arm'
         when not {{ is_known }} then '{{ metric.outcome }} unknown for some assignments (an order without a known cost)'
+        when {{ customers_t }} < 2 or {{ customers_c }} < 2
+            then 'fewer than 2 customers in an arm: no variance clustered by customer'
         {%- if metric.kind == 'mean' %}
             when {{ var_t }} = 0 and {{ var_c }} = 0 then 'no variance in either arm'
         {%- endif %}

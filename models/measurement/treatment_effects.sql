@@ -10,7 +10,10 @@
   (n_control_shared of n_control); their estimates are correlated through
   it. A null ROI carries its reason (roi_null_reason;
   macros/measurement/null_reasons.sql): treatment codes not in the activation
-  catalog are measured without cost or ROI.
+  catalog are measured without cost or ROI. Intervals and tests are
+  clustered by customer (a customer assigned in many runs is one cluster);
+  n_customers_* and <metric>_design_effect / _effective_n_* say how much
+  information the repeated assignments carry.
 -#}
 {%- set metrics = measurement_effect_metrics() -%}
 {%- set alpha = var('measurement_alpha', 0.05) | float -%}
@@ -25,6 +28,7 @@
     'relative_uplift', 'relative_uplift_lower', 'relative_uplift_upper',
     'test_statistic', 'degrees_of_freedom', 'p_value', 'minimum_detectable_effect',
     'is_significant', 'is_underpowered', 'interval_null_reason',
+    'design_effect', 'effective_n_treated', 'effective_n_control',
 ] -%}
 with
 
@@ -40,6 +44,8 @@ statistics as (
         n_treated,
         n_control,
         n_control_shared,
+        n_customers_treated,
+        n_customers_control,
         has_enough_data,
         {%- for metric in metrics %}
             {%- for column in metric_columns %}
@@ -69,6 +75,8 @@ final as (
         statistics.n_treated,
         statistics.n_control,
         statistics.n_control_shared,
+        statistics.n_customers_treated,
+        statistics.n_customers_control,
         statistics.has_enough_data,
         {%- for metric in metrics %}
             {%- for column in metric_columns %}

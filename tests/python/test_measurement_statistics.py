@@ -20,6 +20,15 @@ What scipy checks, per metric:
   delta-method interval for a proportion; the Agresti-Caffo interval with norm.ppf;
 - means: Welch's test, degrees of freedom and interval from ttest_ind(equal_var=False);
 - loyalty: the stratified difference in differences from the units, norm.ppf and norm.sf.
+Repeated assignment: treatment_effects clusters a customer's assignments. Its variance of each
+arm's mean is the CR1 sandwich of that mean clustered by customer (computed here in numpy, as
+the regression sandwich (X'X)^-1 (sum_g X_g' e_g e_g' X_g) (X'X)^-1 with Stata's factor
+G/(G-1) (N-1)/(N-K)), at least the independent one; the design effect is their ratio (an arm of
+repeated customers without variance takes the other arm's) and every test runs on the effective
+sizes n / deff (Rao-Scott). Where every customer of a cell is assigned
+once, the design effect must be exactly 1 and the scipy checks above hold unchanged; a cell with
+repeated customers is checked against the numpy sandwich (`clustered_reference`; the closed-loop
+simulation's warehouse, tests/python/test_simulation.py, has many).
 Run with -s to see how far each figure is from scipy's.
 """
 
@@ -101,6 +110,154 @@ def warehouse(full_build) -> duckdb.DuckDBPyConnection:
     connection.close()
 
 
+# --- clustered by customer: the reference ----------------------------------------------------------
+
+
+def cr1_sandwich(y: np.ndarray, x: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    """The cluster-robust (CR1) covariance of the OLS coefficients of y on x, clustered by
+    `clusters`: bread x meat x bread, with Stata's small-sample factor G/(G-1) (N-1)/(N-K)."""
+    bread = np.linalg.inv(x.T @ x)
+    residuals = y - x @ (bread @ x.T @ y)
+    scores = pd.DataFrame(x * residuals[:, None]).groupby(clusters).sum().to_numpy()
+    n, k = x.shape
+    g = scores.shape[0]
+    return g / (g - 1) * (n - 1) / (n - k) * bread @ (scores.T @ scores) @ bread
+
+
+def clustered_reference(
+    y1: np.ndarray, g1: np.ndarray, y0: np.ndarray, g0: np.ndarray, proportion: bool
+) -> dict[str, float]:
+    """What treatment_effects should report for one metric of a cell whose arms hold outcomes y1
+    (treated) and y0 (control) of customers g1 and g0."""
+    out: dict[str, float] = {"customers_treated": len(set(g1)), "customers_control": len(set(g0))}
+    estimates, naive = [], []
+    for y, g in ((y1, g1), (y0, g0)):
+        # The arm's mean is the intercept of y on 1; its CR1 variance with one cluster per customer.
+        v_naive = y.var(ddof=1) / y.size
+        naive.append(v_naive)
+        if len(set(g)) == y.size:
+            estimates.append(1.0)
+        elif v_naive > 0:
+            estimates.append(float(cr1_sandwich(y, np.ones((y.size, 1)), g)[0, 0]) / v_naive)
+        else:
+            estimates.append(None)  # no variance: nothing to estimate the correlation from
+    clustered, effective = [], []
+    for k, (y, v_naive) in enumerate(((y1, naive[0]), (y0, naive[1]))):
+        # An arm without an estimate takes the other arm's; never below 1.
+        own, other = estimates[k], estimates[1 - k]
+        deff = max(own if own is not None else other if other is not None else 1.0, 1.0)
+        clustered.append(v_naive * deff)
+        effective.append(y.size / deff)
+    out["effective_n_treated"], out["effective_n_control"] = effective
+    uplift = y1.mean() - y0.mean()
+    if proportion:
+        # Rao-Scott: successes and trials divided by each arm's design effect, then the same tests.
+        x1, x0 = y1.mean() * effective[0], y0.mean() * effective[1]
+        pooled = (x1 + x0) / (effective[0] + effective[1])
+        se_null = np.sqrt(pooled * (1 - pooled) * (1 / effective[0] + 1 / effective[1]))
+        out["test_statistic"] = uplift / se_null if se_null > 0 else np.nan
+        p1, p0 = y1.mean(), y0.mean()
+        v1, v0 = p1 * (1 - p1), p0 * (1 - p0)
+        total = v1 / y1.size + v0 / y0.size
+        out["design_effect"] = (v1 / effective[0] + v0 / effective[1]) / total if total > 0 else np.nan
+    else:
+        variance = clustered[0] + clustered[1]
+        out["standard_error"] = np.sqrt(variance)
+        out["test_statistic"] = uplift / np.sqrt(variance) if variance > 0 else np.nan
+        spread = clustered[0] ** 2 / (out["customers_treated"] - 1) + clustered[1] ** 2 / (
+            out["customers_control"] - 1
+        )
+        out["degrees_of_freedom"] = variance**2 / spread if spread > 0 else np.nan
+        out["design_effect"] = variance / (naive[0] + naive[1]) if naive[0] + naive[1] > 0 else np.nan
+    return out
+
+
+def test_cr1_sandwich_of_the_arm_indicator_is_the_sum_of_the_arms() -> None:
+    """The difference in means is the coefficient of the arm indicator; with every customer in one
+    arm its cluster-robust variance (before small-sample factors) is the sum of the arms' ones,
+    which is what the SQL computes per arm."""
+    rng = np.random.default_rng(5)
+    g1, g0 = rng.integers(0, 40, 300), rng.integers(100, 130, 200)
+    effect = rng.normal(size=200)  # a customer effect shared by their assignments
+    y1, y0 = effect[g1 % 200] + rng.normal(size=300), effect[g0 % 200] + rng.normal(size=200)
+    y, d, g = np.concatenate([y1, y0]), np.r_[np.ones(300), np.zeros(200)], np.concatenate([g1, g0])
+    x = np.column_stack([np.ones(500), d])
+    joint = cr1_sandwich(y, x, g)[1, 1]
+    n, k, clusters = 500, 2, len(set(g))
+    joint_cr0 = joint / (clusters / (clusters - 1) * (n - 1) / (n - k))
+    arms_cr0 = 0.0
+    for yy, gg in ((y1, g1), (y0, g0)):
+        m = len(set(gg))
+        arms_cr0 += cr1_sandwich(yy, np.ones((yy.size, 1)), gg)[0, 0] / (m / (m - 1))
+    assert joint_cr0 == pytest.approx(arms_cr0, rel=1e-12)
+    reference = clustered_reference(y1, g1, y0, g0, proportion=False)
+    assert reference["design_effect"] > 1.5  # the shared customer effect: far from independent
+
+
+def check_clustered(gaps: Gaps, effect: pd.Series, metric: str, rows: dict, proportion: bool) -> None:
+    """A cell with repeated customers against the numpy sandwich (its design effects and
+    effective sizes in every cell, its statistics where it has enough data)."""
+    customers = {"treated": len(set(rows["g1"])), "control": len(set(rows["g0"]))}
+    if min(customers.values()) < 2:  # no clustered variance, so no interval
+        assert pd.isna(effect[f"{metric}_uplift_lower"]), effect.effect_id
+        for arm, count in customers.items():
+            assert count >= 2 or pd.isna(effect[f"{metric}_effective_n_{arm}"]), (effect.effect_id, arm)
+        return
+    ref = clustered_reference(rows["y1"], rows["g1"], rows["y0"], rows["g0"], proportion)
+    names = ["effective_n_treated", "effective_n_control", "design_effect"]
+    if not effect.has_enough_data:
+        for name in names:
+            if np.isfinite(ref[name]):
+                gaps.exact(f"clustered: {name}", effect[f"{metric}_{name}"], ref[name])
+        return
+    for name in (*names, "test_statistic"):
+        if np.isfinite(ref[name]):
+            gaps.exact(f"clustered: {name}", effect[f"{metric}_{name}"], ref[name])
+    # Wallace's t approximation is held to its accuracy from 30 degrees of freedom on.
+    if not proportion and np.isfinite(ref["test_statistic"]) and ref["degrees_of_freedom"] >= MIN_DF:
+        gaps.exact(
+            "clustered: degrees of freedom", effect[f"{metric}_degrees_of_freedom"], ref["degrees_of_freedom"]
+        )
+        # The interval is the uplift +- critical t x the clustered standard error.
+        lower, upper = effect[f"{metric}_uplift_lower"], effect[f"{metric}_uplift_upper"]
+        critical = stats.t.ppf(1 - effect.alpha / 2, ref["degrees_of_freedom"])
+        gaps.interval(
+            "clustered: interval",
+            lower,
+            upper,
+            effect[f"{metric}_uplift"],
+            ref["standard_error"],
+            critical,
+            WALLACE_QUANTILE,
+        )
+
+
+def check_clustered_cells(effects: pd.DataFrame, compared: pd.DataFrame) -> tuple[Gaps, int]:
+    """Every cell of `effects` with a customer assigned more than once, against the reference."""
+    gaps, checked = Gaps(), 0
+    for _, effect in effects.iterrows():
+        rows = cell_rows(compared, effect)
+        treated, control = rows[rows.is_treated], rows[~rows.is_treated]
+        assert (effect.n_customers_treated, effect.n_customers_control) == (
+            treated.customer_key.nunique(),
+            control.customer_key.nunique(),
+        ), effect.effect_id
+        if effect.n_customers_treated == effect.n_treated and effect.n_customers_control == effect.n_control:
+            continue
+        for metric, outcome in {**PROPORTIONS, **MEANS}.items():
+            if rows[outcome].isna().any():
+                continue
+            arms = {
+                "y1": treated[outcome].to_numpy(),
+                "g1": treated.customer_key.to_numpy(),
+                "y0": control[outcome].to_numpy(),
+                "g0": control.customer_key.to_numpy(),
+            }
+            check_clustered(gaps, effect, metric, arms, metric in PROPORTIONS)
+        checked += 1
+    return gaps, checked
+
+
 # --- treatment_effects --------------------------------------------------------------------------
 
 
@@ -110,6 +267,7 @@ def compared_rows(connection: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """
         select
             campaign_id, treatment_code, is_treated, is_window_complete, customer_key is not null as has_customer,
+            customer_key,
             cast(needs_segment_id as varchar) as needs_segment, value_tier, lifecycle_stage,
             case when visited then 1.0 else 0.0 end as visits,
             case when converted then 1.0 else 0.0 end as conversions,
@@ -222,11 +380,19 @@ def test_treatment_effects_match_scipy(warehouse: duckdb.DuckDBPyConnection) -> 
     effects = warehouse.execute("select * from measurement.treatment_effects where has_enough_data").df()
     compared = compared_rows(warehouse)
     assert set(effects.dimension) == {"overall", *DIMENSIONS}, "every kind of cell is checked"
-    gaps, checked = Gaps(), 0
+    gaps, checked, repeated = Gaps(), 0, 0
     for _, effect in effects.iterrows():
         rows = cell_rows(compared, effect)
         treated, control = rows[rows.is_treated], rows[~rows.is_treated]
         assert (len(treated), len(control)) == (effect.n_treated, effect.n_control), effect.effect_id
+        if effect.n_customers_treated < effect.n_treated or effect.n_customers_control < effect.n_control:
+            repeated += 1  # a customer assigned more than once: check_clustered_cells below
+            continue
+        # Every customer once: exactly the unclustered methods, a design effect of exactly 1.
+        for metric in (*PROPORTIONS, *MEANS):
+            if pd.notna(effect[f"{metric}_design_effect"]):
+                assert effect[f"{metric}_design_effect"] == 1.0, (effect.effect_id, metric)
+            assert effect[f"{metric}_effective_n_treated"] == effect.n_treated, (effect.effect_id, metric)
         for metric, outcome in PROPORTIONS.items():
             check_proportion(gaps, effect, metric, treated[outcome].to_numpy(), control[outcome].to_numpy())
         for metric, outcome in MEANS.items():
@@ -235,8 +401,11 @@ def test_treatment_effects_match_scipy(warehouse: duckdb.DuckDBPyConnection) -> 
                 continue
             check_mean(gaps, effect, metric, treated[outcome].to_numpy(), control[outcome].to_numpy())
         checked += 1
-    gaps.report(f"treatment_effects, {checked} cells")
+    gaps.report(f"treatment_effects, {checked} cells with every customer once")
     assert checked >= 10
+    clustered_gaps, clustered = check_clustered_cells(effects, compared)
+    assert clustered == repeated
+    clustered_gaps.report(f"treatment_effects, {clustered} cells with repeated customers")
 
 
 # --- loyalty_program_effect ---------------------------------------------------------------------

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from test_measurement_statistics import check_clustered_cells, compared_rows
 
 from orchestration.devtools.sample_data import generate
 from orchestration.devtools.simulation.channels import ChannelTools
@@ -204,6 +205,25 @@ def test_report_sets_planted_against_measured(loop: SimulationConfig) -> None:
     treated = comparison.assignments[comparison.assignments.is_treated]
     gap = treated.realized_conversion - treated.planted_conversion
     assert abs(gap.mean()) <= 4 * gap.std() / np.sqrt(len(gap))
+
+
+def test_treatment_effects_cluster_the_repeated_customers(loop: SimulationConfig) -> None:
+    """Two weekly runs assign many customers twice: treatment_effects' clustered figures (design
+    effects, effective sizes, test statistics, degrees of freedom, intervals) match the numpy CR1
+    sandwich on the same rows, and clustering never makes a zero-effect revenue test significant
+    where the independent-assignment test was not."""
+    with duckdb.connect(str(loop.duckdb_path), read_only=True) as con:
+        effects = con.execute("select * from measurement.treatment_effects").df()
+        compared = compared_rows(con)
+        zero = compare(con, loop).zero_effect
+    gaps, repeated = check_clustered_cells(effects, compared)
+    gaps.report(f"treatment_effects, {repeated} cells with repeated customers")
+    assert repeated >= 3 and effects[effects.n_customers_treated < effects.n_treated].has_enough_data.any()
+    assert (effects.n_customers_treated <= effects.n_treated).all()
+    assert zero["treatments"], "the simulation plants zero-effect treatments"
+    for scope in ("overall", "all_cells"):
+        counts = zero[scope]["revenue"]
+        assert counts["significant_clustered"] <= counts["significant_naive"] <= counts["tests"], scope
 
 
 def test_window_share_integrates_the_truncated_delay() -> None:

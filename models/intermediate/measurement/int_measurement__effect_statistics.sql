@@ -10,6 +10,16 @@
   p-values. Only cells with var measurement_min_group_size customers in each
   arm get statistics (has_enough_data); a null interval carries its reason
   (macros/measurement/null_reasons.sql).
+  Repeated assignment: one customer's assignments in a cell are a cluster
+  (daily runs assign the same customers again and again). Each arm's
+  variance of its mean is the cluster-robust one (ratio estimator with
+  g / (g - 1), int_measurement__effect_sums' cluster sums of squares); its
+  ratio to the independent-assignment variance is the arm's design effect
+  (at least 1), and every method above runs on the effective sizes n / deff
+  (Rao & Scott 1992: rates' successes and trials both divided by it), with
+  Welch's degrees of freedom counted in customers. When every customer is
+  assigned once, the design effect is exactly 1 and every figure is the
+  unclustered method's.
 -#}
 {%- set metrics = measurement_effect_metrics() -%}
 {%- set nullable = measurement_effect_outcomes() | selectattr('nullable') | map(attribute='name') | list -%}
@@ -34,6 +44,10 @@ sums as (
         n_treated,
         n_control,
         n_control_shared,
+        n_customers_treated,
+        n_customers_control,
+        cast(n_customers_treated as {{ float_type }}) as g_t,
+        cast(n_customers_control as {{ float_type }}) as g_c,
         {%- for metric in metrics %}
             {#- An outcome unknown for some assignment (margin without a cost): not estimated in the cell. #}
             {%- set known = 'coalesce(' ~ metric.outcome ~ '_unknown, 0) = 0'
@@ -43,17 +57,71 @@ sums as (
             case when {{ known }} then {{ metric.outcome }}_sum_control end as {{ metric.name }}__sum_c,
             case when {{ known }} then {{ metric.outcome }}_sumsq_treated end as {{ metric.name }}__sumsq_t,
             case when {{ known }} then {{ metric.outcome }}_sumsq_control end as {{ metric.name }}__sumsq_c,
+            case when {{ known }} then {{ metric.outcome }}_cluster_ss_treated end as {{ metric.name }}__cluster_ss_t,
+            case when {{ known }} then {{ metric.outcome }}_cluster_ss_control end as {{ metric.name }}__cluster_ss_c,
         {%- endfor %}
         n_treated >= {{ min_group }} and n_control >= {{ min_group }} as has_enough_data
     from {{ ref('int_measurement__effect_sums') }}
 ),
 
--- Means and per-customer variances of each arm.
+-- Each arm's design effect: the variance of its mean with one customer's
+-- assignments as a cluster (ratio estimator, small-sample factor g / (g - 1):
+-- the CR1 sandwich of the arm's mean) over the variance if they were
+-- independent (sample variance / n); exactly 1 when every customer is
+-- assigned once. An arm of repeated customers without any variance (nobody
+-- in it bought) shows nothing about their correlation: it takes the other
+-- arm's design effect (1 if neither has one), so its effective size still
+-- counts its customers rather than its assignments. Null below 2 customers.
+design as (
+    select
+        effect_id,
+        {%- for metric in metrics %}
+            {%- set m = metric.name %}
+            {%- set estimate = {} %}
+            {%- for arm in ['t', 'c'] %}
+                {%- set variance = measurement_variance('n_' ~ arm, m ~ '__sum_' ~ arm, m ~ '__sumsq_' ~ arm) %}
+                {%- do estimate.update({arm: 'case when g_' ~ arm ~ ' >= 2 and g_' ~ arm ~ ' = n_' ~ arm ~ ' then 1.0'
+                    ~ ' when g_' ~ arm ~ ' >= 2 and ' ~ variance ~ ' > 0 then g_' ~ arm ~ ' / (g_' ~ arm ~ ' - 1) * '
+                    ~ m ~ '__cluster_ss_' ~ arm ~ ' / (n_' ~ arm ~ ' * ' ~ variance ~ ') end'}) %}
+            {%- endfor %}
+            {%- for arm, other in [('t', 'c'), ('c', 't')] %}
+                case
+                    when g_{{ arm }} >= 2 then coalesce({{ estimate[arm] }}, {{ estimate[other] }}, 1.0)
+                end as {{ m }}__deff_{{ arm }},
+            {%- endfor %}
+        {%- endfor %}
+        {%- for metric in metrics %}
+            {%- set m = metric.name %}
+            {{ m }}__sum_t,
+            {{ m }}__sum_c,
+            {{ m }}__sumsq_t,
+            {{ m }}__sumsq_c,
+        {%- endfor %}
+        n_t,
+        n_c,
+        g_t,
+        g_c,
+        has_enough_data
+    from sums
+),
+
+-- Means and per-customer variances of each arm, and its effective size: n
+-- over the design effect (at least 1: repetition is never taken to make an
+-- estimate more precise than independent assignments would).
 moments as (
     select
         effect_id,
         n_t,
         n_c,
+        g_t,
+        g_c,
+        {%- for metric in metrics %}
+            {%- set m = metric.name %}
+            case when {{ m }}__deff_t is not null then n_t / greatest({{ m }}__deff_t, 1.0) end
+                as {{ m }}__neff_t,
+            case when {{ m }}__deff_c is not null then n_c / greatest({{ m }}__deff_c, 1.0) end
+                as {{ m }}__neff_c,
+        {%- endfor %}
         {%- for metric in metrics %}
             {%- set m = metric.name %}
             {{ m }}__sum_t / nullif(n_t, 0) as {{ m }}__mean_t,
@@ -61,9 +129,14 @@ moments as (
             {%- if metric.kind == 'proportion' %}
                 ({{ m }}__sum_t / nullif(n_t, 0)) * (1 - {{ m }}__sum_t / nullif(n_t, 0)) as {{ m }}__var_t,
                 ({{ m }}__sum_c / nullif(n_c, 0)) * (1 - {{ m }}__sum_c / nullif(n_c, 0)) as {{ m }}__var_c,
-                ({{ m }}__sum_t + {{ m }}__sum_c) / nullif(n_t + n_c, 0) as {{ m }}__pooled,
-                ({{ m }}__sum_t + 1) / (n_t + 2) as {{ m }}__adjusted_t,
-                ({{ m }}__sum_c + 1) / (n_c + 2) as {{ m }}__adjusted_c,
+                {#- Rao-Scott: successes and trials both divided by the arm's design effect. #}
+                {%- set x_t = '(' ~ m ~ '__sum_t / greatest(' ~ m ~ '__deff_t, 1.0))' %}
+                {%- set x_c = '(' ~ m ~ '__sum_c / greatest(' ~ m ~ '__deff_c, 1.0))' %}
+                {%- set n_t = '(n_t / greatest(' ~ m ~ '__deff_t, 1.0))' %}
+                {%- set n_c = '(n_c / greatest(' ~ m ~ '__deff_c, 1.0))' %}
+                ({{ x_t }} + {{ x_c }}) / nullif({{ n_t }} + {{ n_c }}, 0) as {{ m }}__pooled,
+                ({{ x_t }} + 1) / ({{ n_t }} + 2) as {{ m }}__adjusted_t,
+                ({{ x_c }} + 1) / ({{ n_c }} + 2) as {{ m }}__adjusted_c,
             {%- else %}
                 {{ measurement_variance('n_t', m ~ '__sum_t', m ~ '__sumsq_t') }} as {{ m }}__var_t,
                 {{ measurement_variance('n_c', m ~ '__sum_c', m ~ '__sumsq_c') }} as {{ m }}__var_c,
@@ -73,10 +146,27 @@ moments as (
             {%- endif %}
         {%- endfor %}
         has_enough_data
-    from sums
+    from design
 ),
 
--- Standard errors: unpooled for intervals, under no effect for tests and the MDE.
+-- The design effect of the uplift: its variance with clusters over its
+-- variance as if every assignment were independent (both unpooled).
+design_effects as (
+    select
+        {%- for metric in metrics %}
+            {%- set m = metric.name %}
+            ({{ m }}__var_t / {{ m }}__neff_t + {{ m }}__var_c / {{ m }}__neff_c)
+            / nullif({{ m }}__var_t / n_t + {{ m }}__var_c / n_c, 0) as {{ m }}__design_effect,
+        {%- endfor %}
+        effect_id
+    from moments
+),
+
+
+-- Standard errors: unpooled for intervals, under no effect for tests and the
+-- MDE, all over the effective sizes (the clustered variance of each arm's
+-- mean); Welch-Satterthwaite degrees of freedom from the customers (the
+-- clusters) of each arm. With one assignment per customer all is as before.
 errors as (
     select
         {%- for metric in metrics %}
@@ -86,30 +176,33 @@ errors as (
             -- Delta-method variance of the log of each arm's mean (positive means only).
             case
                 when {{ m }}__mean_t > 0 and {{ m }}__mean_c > 0
-                    then {{ m }}__var_t / (n_t * {{ m }}__mean_t * {{ m }}__mean_t)
+                    then {{ m }}__var_t / ({{ m }}__neff_t * {{ m }}__mean_t * {{ m }}__mean_t)
             end as {{ m }}__relative_var_t,
             case
                 when {{ m }}__mean_t > 0 and {{ m }}__mean_c > 0
-                    then {{ m }}__var_c / (n_c * {{ m }}__mean_c * {{ m }}__mean_c)
+                    then {{ m }}__var_c / ({{ m }}__neff_c * {{ m }}__mean_c * {{ m }}__mean_c)
             end as {{ m }}__relative_var_c,
-            sqrt({{ m }}__var_t / n_t + {{ m }}__var_c / n_c) as {{ m }}__se,
+            sqrt({{ m }}__var_t / {{ m }}__neff_t + {{ m }}__var_c / {{ m }}__neff_c) as {{ m }}__se,
             {%- if metric.kind == 'proportion' %}
-                sqrt({{ m }}__pooled * (1 - {{ m }}__pooled) * (1 / n_t + 1 / n_c)) as {{ m }}__se_null,
+                sqrt({{ m }}__pooled * (1 - {{ m }}__pooled) * (1 / {{ m }}__neff_t + 1 / {{ m }}__neff_c))
+                    as {{ m }}__se_null,
                 cast(null as {{ float_type }}) as {{ m }}__df,
                 {{ m }}__adjusted_t - {{ m }}__adjusted_c as {{ m }}__interval_center,
                 sqrt(
-                    {{ m }}__adjusted_t * (1 - {{ m }}__adjusted_t) / (n_t + 2)
-                    + {{ m }}__adjusted_c * (1 - {{ m }}__adjusted_c) / (n_c + 2)
+                    {{ m }}__adjusted_t * (1 - {{ m }}__adjusted_t) / ({{ m }}__neff_t + 2)
+                    + {{ m }}__adjusted_c * (1 - {{ m }}__adjusted_c) / ({{ m }}__neff_c + 2)
                 ) as {{ m }}__interval_se,
             {%- else %}
-                sqrt({{ m }}__var_t / n_t + {{ m }}__var_c / n_c) as {{ m }}__se_null,
+                sqrt({{ m }}__var_t / {{ m }}__neff_t + {{ m }}__var_c / {{ m }}__neff_c) as {{ m }}__se_null,
                 -- Welch-Satterthwaite degrees of freedom.
-                power({{ m }}__var_t / n_t + {{ m }}__var_c / n_c, 2)
+                power({{ m }}__var_t / {{ m }}__neff_t + {{ m }}__var_c / {{ m }}__neff_c, 2)
                 / nullif(
-                    power({{ m }}__var_t / n_t, 2) / (n_t - 1) + power({{ m }}__var_c / n_c, 2) / (n_c - 1), 0
+                    power({{ m }}__var_t / {{ m }}__neff_t, 2) / (g_t - 1)
+                    + power({{ m }}__var_c / {{ m }}__neff_c, 2) / (g_c - 1),
+                    0
                 ) as {{ m }}__df,
                 {{ m }}__mean_t - {{ m }}__mean_c as {{ m }}__interval_center,
-                sqrt({{ m }}__var_t / n_t + {{ m }}__var_c / n_c) as {{ m }}__interval_se,
+                sqrt({{ m }}__var_t / {{ m }}__neff_t + {{ m }}__var_c / {{ m }}__neff_c) as {{ m }}__interval_se,
             {%- endif %}
         {%- endfor %}
         effect_id
@@ -188,6 +281,8 @@ final as (
         sums.n_treated,
         sums.n_control,
         sums.n_control_shared,
+        sums.n_customers_treated,
+        sums.n_customers_control,
         sums.has_enough_data,
         {%- for metric in metrics %}
             {%- set m = metric.name %}
@@ -207,12 +302,17 @@ final as (
             coalesce(statistics.{{ m }}_is_underpowered, true) as {{ m }}_is_underpowered,
             {{ measurement_interval_null_reason(
                 metric, 'sums.has_enough_data', 'sums.' ~ m ~ '__is_known',
-                'moments.' ~ m ~ '__var_t', 'moments.' ~ m ~ '__var_c') }}
+                'moments.' ~ m ~ '__var_t', 'moments.' ~ m ~ '__var_c',
+                'sums.n_customers_treated', 'sums.n_customers_control') }}
                 as {{ m }}_interval_null_reason,
+            design_effects.{{ m }}__design_effect as {{ m }}_design_effect,
+            moments.{{ m }}__neff_t as {{ m }}_effective_n_treated,
+            moments.{{ m }}__neff_c as {{ m }}_effective_n_control,
         {%- endfor %}
         sums.margin_per_customer__is_known as is_margin_known
     from sums
     inner join moments on sums.effect_id = moments.effect_id
+    inner join design_effects on sums.effect_id = design_effects.effect_id
     left join statistics on sums.effect_id = statistics.effect_id
 )
 

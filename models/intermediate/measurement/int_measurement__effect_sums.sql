@@ -10,6 +10,13 @@
   row without a treatment code) enters the comparison of every arm of its
   campaign once (macros/measurement/compared_arms.sql), its outcomes computed
   once in treatment_outcomes; n_control_shared counts those controls.
+  The assignments of one customer are a cluster (daily runs assign the same
+  customers again and again, and their outcomes are correlated): per arm,
+  the number of customers and, per outcome, the sum over customers of the
+  squared total deviation of their assignments from the arm's mean
+  (sum_g (S_g - n_g * mean)^2, computed from the residuals, not expanded,
+  for precision). int_measurement__effect_statistics turns them into the
+  cluster-robust variance and the design effect.
 -#}
 {%- set dimensions = measurement_effect_dimensions() -%}
 {%- set outcomes = measurement_effect_outcomes() -%}
@@ -33,6 +40,7 @@ outcomes as (
     select
         assignment_key,
         campaign_id,
+        customer_key,
         is_treated,
         not is_treated and treatment_code is null as is_shared_control,
         needs_segment_id,
@@ -60,6 +68,7 @@ labelled as (
     select
         outcomes.campaign_id,
         compared_arms.arm_code as treatment_code,
+        outcomes.customer_key,
         outcomes.is_treated,
         outcomes.is_shared_control,
         outcomes.needs_segment_id,
@@ -82,6 +91,7 @@ exploded as (
         select
             campaign_id,
             treatment_code,
+            customer_key,
             is_treated,
             is_shared_control,
             '{{ dimension.name }}' as dimension,
@@ -98,6 +108,90 @@ exploded as (
     {%- endfor %}
 ),
 
+-- One row per cell, arm and customer: the cluster of that customer's assignments.
+clusters as (
+    select
+        campaign_id,
+        treatment_code,
+        dimension,
+        dimension_value,
+        dimension_label,
+        dimension_order,
+        is_treated,
+        customer_key,
+        count(*) as n_assignments,
+        {%- for outcome in outcomes %}
+            -- Exact sums (macros/sql/exact_aggregates.sql): the same in any row order.
+            {{ exact_sum(outcome.name) }} as {{ outcome.name }}_sum,
+            {{ exact_sum(outcome.name ~ ' * ' ~ outcome.name) }} as {{ outcome.name }}_sumsq,
+            {%- if outcome.nullable %}
+                count(case when {{ outcome.name }} is null then 1 end) as {{ outcome.name }}_unknown,
+            {%- endif %}
+        {%- endfor %}
+        count(case when is_shared_control then 1 end) as n_shared
+    from exploded
+    group by
+        campaign_id,
+        treatment_code,
+        dimension,
+        dimension_value,
+        dimension_label,
+        dimension_order,
+        is_treated,
+        customer_key
+),
+
+-- Each arm's mean, for its customers' total deviations from it.
+arm_means as (
+    select
+        campaign_id,
+        treatment_code,
+        dimension,
+        dimension_value,
+        is_treated,
+        {%- for outcome in outcomes %}
+            {{ exact_sum(outcome.name ~ '_sum') }} / sum(n_assignments) as {{ outcome.name }}_arm_mean,
+        {%- endfor %}
+        count(*) as n_customers
+    from clusters
+    group by
+        campaign_id,
+        treatment_code,
+        dimension,
+        dimension_value,
+        is_treated
+),
+
+deviations as (
+    select
+        clusters.campaign_id,
+        clusters.treatment_code,
+        clusters.dimension,
+        clusters.dimension_value,
+        clusters.dimension_label,
+        clusters.dimension_order,
+        clusters.is_treated,
+        {%- for outcome in outcomes %}
+            clusters.{{ outcome.name }}_sum,
+            clusters.{{ outcome.name }}_sumsq,
+            {%- if outcome.nullable %}
+                clusters.{{ outcome.name }}_unknown,
+            {%- endif %}
+            clusters.{{ outcome.name }}_sum - clusters.n_assignments * arm_means.{{ outcome.name }}_arm_mean
+                as {{ outcome.name }}_deviation,
+        {%- endfor %}
+        clusters.n_assignments,
+        clusters.n_shared
+    from clusters
+    inner join arm_means
+        on
+            clusters.campaign_id = arm_means.campaign_id
+            and clusters.treatment_code = arm_means.treatment_code
+            and clusters.dimension = arm_means.dimension
+            and clusters.dimension_value = arm_means.dimension_value
+            and clusters.is_treated = arm_means.is_treated
+),
+
 final as (
     select
         {{ dbt.concat(['campaign_id', "'|'", 'treatment_code', "'|'", 'dimension', "'|'", 'dimension_value']) }}
@@ -107,26 +201,31 @@ final as (
         dimension,
         dimension_value,
         dimension_label,
-        count(case when is_treated then 1 end) as n_treated,
-        count(case when not is_treated then 1 end) as n_control,
-        count(case when is_shared_control then 1 end) as n_control_shared,
+        cast(coalesce(sum(case when is_treated then n_assignments end), 0) as {{ dbt.type_bigint() }}) as n_treated,
+        cast(coalesce(sum(case when not is_treated then n_assignments end), 0) as {{ dbt.type_bigint() }}) as n_control,
+        cast(coalesce(sum(n_shared), 0) as {{ dbt.type_bigint() }}) as n_control_shared,
+        count(case when is_treated then 1 end) as n_customers_treated,
+        count(case when not is_treated then 1 end) as n_customers_control,
         {%- for outcome in outcomes %}
-            -- Exact sums (macros/sql/exact_aggregates.sql): the same in any row order.
-            coalesce({{ exact_sum('case when is_treated then ' ~ outcome.name ~ ' end') }}, 0)
+            {%- set deviation = outcome.name ~ '_deviation' %}
+            coalesce({{ exact_sum('case when is_treated then ' ~ outcome.name ~ '_sum end') }}, 0)
                 as {{ outcome.name }}_sum_treated,
-            coalesce({{ exact_sum('case when not is_treated then ' ~ outcome.name ~ ' end') }}, 0)
+            coalesce({{ exact_sum('case when not is_treated then ' ~ outcome.name ~ '_sum end') }}, 0)
                 as {{ outcome.name }}_sum_control,
-            {%- set squared = outcome.name ~ ' * ' ~ outcome.name %}
-            coalesce({{ exact_sum('case when is_treated then ' ~ squared ~ ' end') }}, 0)
+            coalesce({{ exact_sum('case when is_treated then ' ~ outcome.name ~ '_sumsq end') }}, 0)
                 as {{ outcome.name }}_sumsq_treated,
-            coalesce({{ exact_sum('case when not is_treated then ' ~ squared ~ ' end') }}, 0)
+            coalesce({{ exact_sum('case when not is_treated then ' ~ outcome.name ~ '_sumsq end') }}, 0)
                 as {{ outcome.name }}_sumsq_control,
+            coalesce({{ exact_sum('case when is_treated then ' ~ deviation ~ ' * ' ~ deviation ~ ' end') }}, 0)
+                as {{ outcome.name }}_cluster_ss_treated,
+            coalesce({{ exact_sum('case when not is_treated then ' ~ deviation ~ ' * ' ~ deviation ~ ' end') }}, 0)
+                as {{ outcome.name }}_cluster_ss_control,
             {%- if outcome.nullable %}
-                count(case when {{ outcome.name }} is null then 1 end) as {{ outcome.name }}_unknown,
+                coalesce(sum({{ outcome.name }}_unknown), 0) as {{ outcome.name }}_unknown,
             {%- endif %}
         {%- endfor %}
         dimension_order
-    from exploded
+    from deviations
     group by
         campaign_id,
         treatment_code,

@@ -21,8 +21,9 @@ the effects from the warehouse's own holdouts and print them beside the planted 
 
 Everything goes under --out: raw/ (world and responses), warehouse.duckdb, exports/ (the sync
 files), dbt/ (target and logs), simulation/ (sends, spend changes, planted_effects.json,
-report.txt/.csv/.json, assignment_effects.parquet). --out must be absent, empty or a folder an
-earlier simulation made (it holds .ciw-simulation): its contents are replaced.
+report.txt/.csv/.json, zero_effect.json, assignment_effects.parquet). --out must be absent, empty
+or a folder an earlier simulation made (it holds .ciw-simulation): its contents are replaced
+(not with --report-only, which reports on the warehouse already there).
 """
 
 
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="dbt command of the final measurement (default build: every model and test)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=1, help="dbt threads (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument("--report-only", action="store_true",
+                        help="do not run: recompute the report of the finished simulation in --out "
+                             "(give the same sizes, seed and calendar)")  # fmt: skip
     return parser
 
 
@@ -62,10 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         threads=args.threads,
         quiet=args.quiet,
     )
-    run_simulation(config)
+    if not args.report_only:
+        run_simulation(config)
     with connect(config.duckdb_path, read_only=True) as con:
         comparison = compare(con, config)
-    text = format_report(comparison.table, config)
+    text = format_report(comparison.table, config, comparison.zero_effect)
     path = write_report(comparison, config, text)
     print(text + f"\nDetails: {path.parent}")
     return 0

@@ -19,6 +19,12 @@ incremental draws.
 - revenue: sum over W's other orders of value * (1 - 1 / F) (F = the spend factors this
   treatment applied to the order) + sum_j q_j * P_j(W) * (1 + m_j) * E[order value].
 `realized_*` is the same with the drawn incremental orders instead of their expectation.
+Zero-effect treatments (the planted purchase probability and spend change are 0 in every cell,
+e.g. the newsletter) are the false-positive check: `zero_effect_significance` counts how many of
+their comparisons treatment_effects calls significant at its alpha, clustered by customer as it
+is now, and as the independent-assignment tests it ran before would have (conversion: the pooled
+two-proportion z-test on the assignment counts; revenue: Welch's t times sqrt(design effect),
+read with the normal distribution), overall and over every cell (segment, tier, stage).
 Randomized holdouts make treated minus control estimate the mean effect on the treated, so the
 planted figure is what a correct measurement should find, up to its own sampling error. Not in
 the planted figure: second-order effects of a response on later activation choices (a customer
@@ -39,7 +45,12 @@ from scipy.stats import norm
 from orchestration.devtools.sample_data.arrays import SECONDS_PER_DAY
 from orchestration.devtools.sample_data.config import TREATMENT_CODES
 from orchestration.devtools.sample_data.effects import effect_matrices
-from orchestration.devtools.simulation.config import EFFECT_MODEL, SimulationConfig, effect_model
+from orchestration.devtools.simulation.config import (
+    EFFECT_MODEL,
+    SimulationConfig,
+    effect_index,
+    effect_model,
+)
 
 Z = float(norm.ppf(0.975))  # two-sided 95 %
 
@@ -48,6 +59,7 @@ Z = float(norm.ppf(0.975))  # two-sided 95 %
 class Comparison:
     table: pd.DataFrame  # one row per treatment
     assignments: pd.DataFrame  # one row per own assignment with a complete window
+    zero_effect: dict  # zero_effect_significance: false positives, naive and clustered
 
 
 def planted_truth() -> dict:
@@ -195,21 +207,81 @@ def _difference(frame: pd.DataFrame, column: str) -> dict[str, float]:
     return out
 
 
-def project_effects(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
-    """measurement.treatment_effects rows of the own campaigns, overall; None when not built."""
+def zero_effect_codes(codes: list[str]) -> list[str]:
+    """Activation codes whose planted effect model is zero in every cell (purchase and spend)."""
+    q, m = effect_matrices()
+    return [code for code in codes if not q[effect_index(code)].any() and not m[effect_index(code)].any()]
+
+
+def project_effects(con: duckdb.DuckDBPyConnection, overall: bool = True) -> pd.DataFrame | None:
+    """measurement.treatment_effects rows of the own campaigns (overall, or every cell); None when
+    not built."""
     try:
         return con.execute(
-            """
-            select treatment_code, n_treated, n_control,
+            f"""
+            select treatment_code, dimension, dimension_value, has_enough_data, n_treated, n_control,
+                n_customers_treated, n_customers_control,
+                conversion_rate_treated, conversion_rate_control,
                 conversion_rate_uplift, conversion_rate_uplift_lower, conversion_rate_uplift_upper,
+                conversion_rate_is_significant, conversion_rate_design_effect,
                 revenue_per_customer_uplift, revenue_per_customer_uplift_lower, revenue_per_customer_uplift_upper,
-                conversion_rate_is_significant
+                revenue_per_customer_test_statistic, revenue_per_customer_is_significant,
+                revenue_per_customer_design_effect, alpha
             from measurement.treatment_effects
-            where campaign_id = 'CIW-' || treatment_code and dimension = 'overall'
+            where campaign_id = 'CIW-' || treatment_code {"and dimension = 'overall'" if overall else ""}
             """
         ).df()
     except duckdb.Error:
         return None
+
+
+def naive_significance(effects: pd.DataFrame) -> pd.DataFrame:
+    """Per row of treatment_effects, whether the independent-assignment tests the model ran before
+    it clustered by customer call the conversion and revenue uplift significant at its alpha."""
+    n_t, n_c = effects.n_treated.astype(float), effects.n_control.astype(float)
+    p_t, p_c = effects.conversion_rate_treated, effects.conversion_rate_control
+    pooled = (p_t * n_t + p_c * n_c) / (n_t + n_c)
+    se_null = np.sqrt(pooled * (1 - pooled) * (1 / n_t + 1 / n_c))
+    z_conversion = (p_t - p_c) / se_null.where(se_null > 0)
+    # design effect = clustered / independent variance of the uplift, so t_naive = t * sqrt(deff).
+    z_revenue = effects.revenue_per_customer_test_statistic * np.sqrt(
+        effects.revenue_per_customer_design_effect
+    )
+    alpha = effects.alpha.astype(float)
+    return pd.DataFrame(
+        {
+            "conversion": 2 * norm.sf(np.abs(z_conversion)) < alpha,
+            "revenue": 2 * norm.sf(np.abs(z_revenue)) < alpha,
+        },
+        index=effects.index,
+    ).where(effects.has_enough_data.astype(bool), False)
+
+
+def zero_effect_significance(effects: pd.DataFrame | None, codes: list[str]) -> dict:
+    """How many comparisons of zero-effect treatments are significant, naive and clustered: overall
+    (one per treatment and metric) and over every cell with enough data."""
+    if effects is None:
+        return {}
+    rows = effects[effects.treatment_code.isin(codes) & effects.has_enough_data.astype(bool)]
+    naive = naive_significance(rows)
+    clustered = pd.DataFrame(
+        {
+            "conversion": rows.conversion_rate_is_significant.astype(bool),
+            "revenue": rows.revenue_per_customer_is_significant.astype(bool),
+        }
+    )
+    alpha = float(effects.alpha.iloc[0]) if len(effects) else None
+    out: dict = {"treatments": codes, "alpha": alpha}
+    for scope, mask in (("overall", rows.dimension == "overall"), ("all_cells", rows.dimension.notna())):
+        out[scope] = {
+            metric: {
+                "tests": int(mask.sum()),
+                "significant_naive": int(naive.loc[mask, metric].sum()),
+                "significant_clustered": int(clustered.loc[mask, metric].sum()),
+            }
+            for metric in ("conversion", "revenue")
+        }
+    return out
 
 
 def compare(con: duckdb.DuckDBPyConnection, config: SimulationConfig) -> Comparison:
@@ -217,6 +289,10 @@ def compare(con: duckdb.DuckDBPyConnection, config: SimulationConfig) -> Compari
     spend = pd.read_parquet(config.ledger_path / "spend_changes.parquet")
     per = planted_per_assignment(assignment_outcomes(con, config), sends, spend, config)
     project = project_effects(con)
+    cells = project_effects(con, overall=False)
+    if project is not None:
+        project = project.assign(**naive_significance(project).add_prefix("naive_"))
+    zero_codes = zero_effect_codes(sorted(per.treatment_code.unique()))
     rows = []
     for code, group in per.groupby("treatment_code", sort=True):
         treated = group[group.is_treated]
@@ -224,6 +300,7 @@ def compare(con: duckdb.DuckDBPyConnection, config: SimulationConfig) -> Compari
         row = {
             "treatment_code": code,
             "effect_model": effect_model(code),
+            "is_zero_effect": code in zero_codes,
             "n_treated": len(treated),
             "n_control": int((~group.is_treated).sum()),
             "customers_treated": treated.customer_key.nunique(),
@@ -243,6 +320,9 @@ def compare(con: duckdb.DuckDBPyConnection, config: SimulationConfig) -> Compari
             row[f"own_{metric}_uplift"] = diff["uplift"]
             row[f"own_{metric}_se"] = diff["se"]
             row[f"own_{metric}_se_clustered"] = diff["se_clustered"]
+            row[f"own_{metric}_design_effect"] = (
+                (diff["se_clustered"] / diff["se"]) ** 2 if diff["se"] else None
+            )
         match = None if project is None else project[project.treatment_code == code]
         if match is not None and len(match):
             p = match.iloc[0]
@@ -257,13 +337,27 @@ def compare(con: duckdb.DuckDBPyConnection, config: SimulationConfig) -> Compari
                     "measured_revenue_lower": p.revenue_per_customer_uplift_lower,
                     "measured_revenue_upper": p.revenue_per_customer_uplift_upper,
                     "measured_conversion_significant": bool(p.conversion_rate_is_significant)
-                    if pd.notna(p.conversion_rate_is_significant)
+                    if p.has_enough_data
                     else None,
+                    # None where the cell has too few assignments for statistics.
+                    "measured_revenue_significant": bool(p.revenue_per_customer_is_significant)
+                    if p.has_enough_data
+                    else None,
+                    "measured_conversion_significant_naive": bool(p.naive_conversion)
+                    if p.has_enough_data
+                    else None,
+                    "measured_revenue_significant_naive": bool(p.naive_revenue)
+                    if p.has_enough_data
+                    else None,
+                    "measured_customers_treated": int(p.n_customers_treated),
+                    "measured_customers_control": int(p.n_customers_control),
+                    "measured_conversion_design_effect": p.conversion_rate_design_effect,
+                    "measured_revenue_design_effect": p.revenue_per_customer_design_effect,
                 }
             )
         rows.append(row)
     table = pd.DataFrame(rows)
-    return Comparison(table=table, assignments=per)
+    return Comparison(table=table, assignments=per, zero_effect=zero_effect_significance(cells, zero_codes))
 
 
 def write_report(comparison: Comparison, config: SimulationConfig, text: str) -> Path:
@@ -273,5 +367,6 @@ def write_report(comparison: Comparison, config: SimulationConfig, text: str) ->
     records = json.loads(comparison.table.to_json(orient="records"))
     (directory / "report.json").write_text(json.dumps(records, indent=2) + "\n")
     (directory / "planted_effects.json").write_text(json.dumps(planted_truth(), indent=2) + "\n")
+    (directory / "zero_effect.json").write_text(json.dumps(comparison.zero_effect, indent=2) + "\n")
     (directory / "report.txt").write_text(text)
     return directory / "report.txt"

@@ -39,7 +39,79 @@ def _coverage(table: pd.DataFrame) -> list[str]:
     return out
 
 
-def format_report(table: pd.DataFrame, config: SimulationConfig) -> str:
+def _design_effects(table: pd.DataFrame) -> list[str]:
+    """Per treatment: customers behind the assignments, design effects, naive vs clustered tests."""
+    if "measured_conversion_design_effect" not in table.columns:
+        return []
+
+    def flag(value: object) -> str:
+        return (
+            "n/a"
+            if value is None or (isinstance(value, float) and math.isnan(value))
+            else "sig"
+            if value
+            else "-"
+        )
+
+    lines = [
+        "",
+        "Repeated assignment: design effect = variance of the uplift clustered by customer / as if every",
+        "assignment were independent (treatment_effects; own = the recomputation's CR0 / Welch);",
+        "significant at alpha: naive (independent assignments) / clustered (treatment_effects).",
+        f"{'treatment':16s} {'zero':>4s} {'cust t/c':>11s} {'deff conv':>9s} {'deff rev':>8s} {'own conv':>8s} "
+        f"{'own rev':>7s} | {'conv naive/clustered':>20s} {'rev naive/clustered':>20s}",
+    ]
+    for row in table.itertuples():
+        deff = [
+            getattr(row, name, float("nan"))
+            for name in (
+                "measured_conversion_design_effect",
+                "measured_revenue_design_effect",
+                "own_conversion_design_effect",
+                "own_revenue_design_effect",
+            )
+        ]
+        deff = [float("nan") if v is None else float(v) for v in deff]
+        customers = f"{getattr(row, 'measured_customers_treated', float('nan')):.0f}/" + (
+            f"{getattr(row, 'measured_customers_control', float('nan')):.0f}"
+        )
+        conv = (
+            f"{flag(getattr(row, 'measured_conversion_significant_naive', None))}/"
+            f"{flag(getattr(row, 'measured_conversion_significant', None))}"
+        )
+        rev = (
+            f"{flag(getattr(row, 'measured_revenue_significant_naive', None))}/"
+            f"{flag(getattr(row, 'measured_revenue_significant', None))}"
+        )
+        lines.append(
+            f"{row.treatment_code:16s} {'yes' if row.is_zero_effect else '':>4s} {customers:>11s} "
+            f"{deff[0]:>9.2f} {deff[1]:>8.2f} {deff[2]:>8.2f} {deff[3]:>7.2f} | {conv:>20s} {rev:>20s}"
+        )
+    return lines
+
+
+def _zero_effect(summary: dict | None) -> list[str]:
+    """The false-positive check: zero-effect treatments significant at alpha, naive and clustered."""
+    if not summary:
+        return []
+    alpha = summary["alpha"]
+    lines = [
+        "",
+        f"Zero-effect treatments ({', '.join(summary['treatments']) or 'none'}) significant at "
+        f"{alpha:.0%} (expected: about {alpha:.0%} of the tests):",
+    ]
+    for scope, label in (("overall", "overall"), ("all_cells", "all cells (overall, segment, tier, stage)")):
+        parts = []
+        for metric, counts in summary[scope].items():
+            parts.append(
+                f"{metric} {counts['significant_naive']} of {counts['tests']} naive, "
+                f"{counts['significant_clustered']} of {counts['tests']} clustered"
+            )
+        lines.append(f"  {label}: " + "; ".join(parts))
+    return lines
+
+
+def format_report(table: pd.DataFrame, config: SimulationConfig, zero_effect: dict | None = None) -> str:
     """Conversion uplift in points, revenue uplift per customer; 95% intervals."""
     runs = config.run_dates
     lines = [
@@ -95,7 +167,7 @@ def format_report(table: pd.DataFrame, config: SimulationConfig) -> str:
             f"{_covers(row.planted_revenue, getattr(row, 'measured_revenue_lower', None), getattr(row, 'measured_revenue_upper', None)):3s} "
             f"{own_rev:>26s}"
         )
-    lines += ["", *_coverage(table)]
+    lines += ["", *_coverage(table), *_design_effects(table), *_zero_effect(zero_effect)]
     if "measured_conversion" not in table.columns:
         lines.append("(measurement.treatment_effects was not built: only the own recomputation is shown)")
     return "\n".join(lines) + "\n"
