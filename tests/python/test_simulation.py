@@ -4,7 +4,7 @@ the draws are reproducible, and the report sets planted against measured effects
 One small loop (800 customers, two weekly runs, the final measurement with `dbt run`) is shared
 by the tests; run with -s to see its figures. The planted-vs-measured agreement itself is not
 asserted here: two runs of 800 customers leave intervals far wider than the effects (see the
-README for a full `make simulate`).
+docs/simulation.md for a full `make simulate`).
 """
 
 from __future__ import annotations
