@@ -135,6 +135,21 @@
 {%- endmacro %}
 
 
+{#-
+  The per-assignment variance an arm's Welch test uses for a mean: its own
+  sample variance, except that an arm with none (every outcome equal, e.g.
+  nobody in it bought) while the other arm has some takes the other arm's -
+  the variance it would have under the null of no effect. A zero-variance
+  arm is not a mean known without error: Welch's test would use the other
+  arm's variance alone and call a small such arm (a few dozen customers who
+  happened not to buy) significant far more often than alpha. Both arms
+  without variance stay 0 (no test: no variance in either arm).
+-#}
+{% macro measurement_null_variance(own, other) -%}
+    case when {{ own }} = 0 and {{ other }} > 0 then {{ other }} else {{ own }} end
+{%- endmacro %}
+
+
 {#- A double-precision float: dbt.type_float() is single precision on DuckDB
     and Spark ('float'), too coarse for sums of squares of revenue. -#}
 {% macro measurement_type_double() -%}

@@ -20,6 +20,11 @@
   Welch's degrees of freedom counted in customers. When every customer is
   assigned once, the design effect is exactly 1 and every figure is the
   unclustered method's.
+  An arm without variance in a mean (nobody in it bought) while the other
+  arm has some takes the other arm's per-assignment variance, as under the
+  null of no effect (measurement_null_variance): the standard error is then
+  a multiple of that arm's variance alone, so its Welch-Satterthwaite
+  degrees of freedom are that arm's customers - 1.
 -#}
 {%- set metrics = measurement_effect_metrics() -%}
 {%- set nullable = measurement_effect_outcomes() | selectattr('nullable') | map(attribute='name') | list -%}
@@ -92,10 +97,12 @@ design as (
         {%- endfor %}
         {%- for metric in metrics %}
             {%- set m = metric.name %}
+            {%- if metric.kind != 'proportion' %}
+                {{ measurement_variance('n_t', m ~ '__sum_t', m ~ '__sumsq_t') }} as {{ m }}__sample_var_t,
+                {{ measurement_variance('n_c', m ~ '__sum_c', m ~ '__sumsq_c') }} as {{ m }}__sample_var_c,
+            {%- endif %}
             {{ m }}__sum_t,
             {{ m }}__sum_c,
-            {{ m }}__sumsq_t,
-            {{ m }}__sumsq_c,
         {%- endfor %}
         n_t,
         n_c,
@@ -105,9 +112,12 @@ design as (
     from sums
 ),
 
--- Means and per-customer variances of each arm, and its effective size: n
+-- Means and per-assignment variances of each arm, and its effective size: n
 -- over the design effect (at least 1: repetition is never taken to make an
--- estimate more precise than independent assignments would).
+-- estimate more precise than independent assignments would). For a mean, an
+-- arm without variance while the other has some takes the other's (as under
+-- no effect; measurement_null_variance), and says so for the degrees of
+-- freedom.
 moments as (
     select
         effect_id,
@@ -138,8 +148,10 @@ moments as (
                 ({{ x_t }} + 1) / ({{ n_t }} + 2) as {{ m }}__adjusted_t,
                 ({{ x_c }} + 1) / ({{ n_c }} + 2) as {{ m }}__adjusted_c,
             {%- else %}
-                {{ measurement_variance('n_t', m ~ '__sum_t', m ~ '__sumsq_t') }} as {{ m }}__var_t,
-                {{ measurement_variance('n_c', m ~ '__sum_c', m ~ '__sumsq_c') }} as {{ m }}__var_c,
+                {{ measurement_null_variance(m ~ '__sample_var_t', m ~ '__sample_var_c') }} as {{ m }}__var_t,
+                {{ measurement_null_variance(m ~ '__sample_var_c', m ~ '__sample_var_t') }} as {{ m }}__var_c,
+                coalesce({{ m }}__sample_var_t = 0 and {{ m }}__sample_var_c > 0, false) as {{ m }}__is_var_borrowed_t,
+                coalesce({{ m }}__sample_var_c = 0 and {{ m }}__sample_var_t > 0, false) as {{ m }}__is_var_borrowed_c,
                 cast(null as {{ float_type }}) as {{ m }}__pooled,
                 cast(null as {{ float_type }}) as {{ m }}__adjusted_t,
                 cast(null as {{ float_type }}) as {{ m }}__adjusted_c,
@@ -167,6 +179,11 @@ design_effects as (
 -- MDE, all over the effective sizes (the clustered variance of each arm's
 -- mean); Welch-Satterthwaite degrees of freedom from the customers (the
 -- clusters) of each arm. With one assignment per customer all is as before.
+-- When one arm borrowed the other's variance, the variance of the uplift is
+-- s^2 x deff x (1 / n_t + 1 / n_c) with s^2 and deff of the other arm alone:
+-- Satterthwaite's formula over that single estimate gives its degrees of
+-- freedom, the other arm's customers - 1 (not the two-arm formula, which
+-- would count the borrowed copy as independent evidence).
 errors as (
     select
         {%- for metric in metrics %}
@@ -195,12 +212,17 @@ errors as (
             {%- else %}
                 sqrt({{ m }}__var_t / {{ m }}__neff_t + {{ m }}__var_c / {{ m }}__neff_c) as {{ m }}__se_null,
                 -- Welch-Satterthwaite degrees of freedom.
-                power({{ m }}__var_t / {{ m }}__neff_t + {{ m }}__var_c / {{ m }}__neff_c, 2)
-                / nullif(
-                    power({{ m }}__var_t / {{ m }}__neff_t, 2) / (g_t - 1)
-                    + power({{ m }}__var_c / {{ m }}__neff_c, 2) / (g_c - 1),
-                    0
-                ) as {{ m }}__df,
+                case
+                    when {{ m }}__is_var_borrowed_c then g_t - 1
+                    when {{ m }}__is_var_borrowed_t then g_c - 1
+                    else
+                        power({{ m }}__var_t / {{ m }}__neff_t + {{ m }}__var_c / {{ m }}__neff_c, 2)
+                        / nullif(
+                            power({{ m }}__var_t / {{ m }}__neff_t, 2) / (g_t - 1)
+                            + power({{ m }}__var_c / {{ m }}__neff_c, 2) / (g_c - 1),
+                            0
+                        )
+                end as {{ m }}__df,
                 {{ m }}__mean_t - {{ m }}__mean_c as {{ m }}__interval_center,
                 sqrt({{ m }}__var_t / {{ m }}__neff_t + {{ m }}__var_c / {{ m }}__neff_c) as {{ m }}__interval_se,
             {%- endif %}
