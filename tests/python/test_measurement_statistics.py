@@ -29,6 +29,11 @@ sizes n / deff (Rao-Scott). Where every customer of a cell is assigned
 once, the design effect must be exactly 1 and the scipy checks above hold unchanged; a cell with
 repeated customers is checked against the numpy sandwich (`clustered_reference`; the closed-loop
 simulation's warehouse, tests/python/test_simulation.py, has many).
+A degenerate arm: for a mean, an arm without variance (nobody in it bought) while the other has
+some is not taken as known without error; it takes the other arm's per-assignment variance, as
+under no effect, and the degrees of freedom are the other arm's customers - 1 (Satterthwaite over
+that one variance estimate). scipy's Welch test has no such rule, so the reference applies it
+itself (`null_variances`): the same rule in both, the t distribution from scipy.
 Run with -s to see how far each figure is from scipy's.
 """
 
@@ -113,6 +118,17 @@ def warehouse(full_build) -> duckdb.DuckDBPyConnection:
 # --- clustered by customer: the reference ----------------------------------------------------------
 
 
+def null_variances(v1: float, v0: float) -> tuple[float, float, int | None]:
+    """The per-assignment variances a mean's test uses (treated, control) and which arm, if any,
+    lends its variance (0 treated, 1 control): an arm without variance while the other has some
+    takes the other's, the variance it would have under no effect (measurement_null_variance)."""
+    if v1 == 0 and v0 > 0:
+        return v0, v0, 1
+    if v0 == 0 and v1 > 0:
+        return v1, v1, 0
+    return v1, v0, None
+
+
 def cr1_sandwich(y: np.ndarray, x: np.ndarray, clusters: np.ndarray) -> np.ndarray:
     """The cluster-robust (CR1) covariance of the OLS coefficients of y on x, clustered by
     `clusters`: bread x meat x bread, with Stata's small-sample factor G/(G-1) (N-1)/(N-K)."""
@@ -161,13 +177,19 @@ def clustered_reference(
         total = v1 / y1.size + v0 / y0.size
         out["design_effect"] = (v1 / effective[0] + v0 / effective[1]) / total if total > 0 else np.nan
     else:
+        # A degenerate arm takes the other's per-assignment variance (its design effect it already has).
+        s1, s0, lender = null_variances(y1.var(ddof=1), y0.var(ddof=1))
+        naive = [s1 / y1.size, s0 / y0.size]
+        clustered = [naive[0] * y1.size / effective[0], naive[1] * y0.size / effective[1]]
         variance = clustered[0] + clustered[1]
         out["standard_error"] = np.sqrt(variance)
         out["test_statistic"] = uplift / np.sqrt(variance) if variance > 0 else np.nan
-        spread = clustered[0] ** 2 / (out["customers_treated"] - 1) + clustered[1] ** 2 / (
-            out["customers_control"] - 1
-        )
-        out["degrees_of_freedom"] = variance**2 / spread if spread > 0 else np.nan
+        customers = (out["customers_treated"], out["customers_control"])
+        spread = clustered[0] ** 2 / (customers[0] - 1) + clustered[1] ** 2 / (customers[1] - 1)
+        if lender is not None:  # one variance estimate: its arm's customers - 1
+            out["degrees_of_freedom"] = customers[lender] - 1.0
+        else:
+            out["degrees_of_freedom"] = variance**2 / spread if spread > 0 else np.nan
         out["design_effect"] = variance / (naive[0] + naive[1]) if naive[0] + naive[1] > 0 else np.nan
     return out
 
@@ -340,22 +362,31 @@ def check_mean(gaps: Gaps, effect: pd.Series, metric: str, y1: np.ndarray, y0: n
     gaps.exact("mean: treated, control", effect[f"{metric}_treated"], y1.mean())
     gaps.exact("mean: treated, control", effect[f"{metric}_control"], y0.mean())
     gaps.exact("mean: uplift", effect[f"{metric}_uplift"], uplift)
-    se = np.sqrt(y1.var(ddof=1) / y1.size + y0.var(ddof=1) / y0.size)
+    v1, v0, lender = null_variances(y1.var(ddof=1), y0.var(ddof=1))
+    se = np.sqrt(v1 / y1.size + v0 / y0.size)
     if se == 0:
         assert pd.isna(effect[f"{metric}_test_statistic"])
         return
-    welch = stats.ttest_ind(y1, y0, equal_var=False)
-    assert welch.df >= MIN_DF, "Wallace's approximation is held to its accuracy from 30 df on"
-    gaps.exact("mean: Welch t statistic", effect[f"{metric}_test_statistic"], welch.statistic)
-    gaps.exact("mean: Welch degrees of freedom", effect[f"{metric}_degrees_of_freedom"], welch.df)
-    gaps.absolute("mean: p-value (Wallace)", effect[f"{metric}_p_value"], welch.pvalue, WALLACE_P_ABS)
-    # scipy's exact t interval around the uplift; the SQL's critical t is Wallace's approximation.
-    interval = welch.confidence_interval(confidence_level=1 - alpha)
-    critical = stats.t.ppf(1 - alpha / 2, welch.df)
-    se = (interval.high - interval.low) / (2 * critical)
+    if lender is None:
+        welch = stats.ttest_ind(y1, y0, equal_var=False)
+        statistic, df, p_value = welch.statistic, welch.df, welch.pvalue
+        # scipy's exact t interval around the uplift; the SQL's critical t is Wallace's approximation.
+        interval = welch.confidence_interval(confidence_level=1 - alpha)
+        se = (interval.high - interval.low) / (2 * stats.t.ppf(1 - alpha / 2, df))
+        name = "Welch"
+    else:
+        # One arm without variance: the other's for both, on that arm's n - 1 degrees of freedom.
+        statistic, df = uplift / se, (y1.size, y0.size)[lender] - 1.0
+        p_value = 2 * stats.t.sf(abs(statistic), df)
+        name = "Welch, degenerate arm"
+    assert df >= MIN_DF, "Wallace's approximation is held to its accuracy from 30 df on"
+    gaps.exact(f"mean: {name} t statistic", effect[f"{metric}_test_statistic"], statistic)
+    gaps.exact(f"mean: {name} degrees of freedom", effect[f"{metric}_degrees_of_freedom"], df)
+    gaps.absolute(f"mean: {name} p-value (Wallace)", effect[f"{metric}_p_value"], p_value, WALLACE_P_ABS)
+    critical = stats.t.ppf(1 - alpha / 2, df)
     lower, upper = effect[f"{metric}_uplift_lower"], effect[f"{metric}_uplift_upper"]
-    gaps.interval("mean: interval (Welch)", lower, upper, uplift, se, critical, WALLACE_QUANTILE)
-    multiplier = stats.t.ppf(1 - alpha / 2, welch.df) + stats.t.ppf(power, welch.df)
+    gaps.interval(f"mean: interval ({name})", lower, upper, uplift, se, critical, WALLACE_QUANTILE)
+    multiplier = stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)
     gaps.exact(
         "mean: minimum detectable effect",
         effect[f"{metric}_minimum_detectable_effect"],
@@ -364,9 +395,7 @@ def check_mean(gaps: Gaps, effect: pd.Series, metric: str, y1: np.ndarray, y0: n
     )
     if y1.mean() > 0 and y0.mean() > 0:
         log_ratio = np.log(y1.mean() / y0.mean())
-        se_log = np.sqrt(
-            y1.var(ddof=1) / (y1.size * y1.mean() ** 2) + y0.var(ddof=1) / (y0.size * y0.mean() ** 2)
-        )
+        se_log = np.sqrt(v1 / (y1.size * y1.mean() ** 2) + v0 / (y0.size * y0.mean() ** 2))
         z = stats.norm.ppf(1 - alpha / 2)
         gaps.exact("mean: relative uplift", effect[f"{metric}_relative_uplift"], np.exp(log_ratio) - 1)
         lower, upper = (np.log1p(effect[f"{metric}_relative_uplift_{side}"]) for side in ("lower", "upper"))

@@ -237,7 +237,9 @@ def project_effects(con: duckdb.DuckDBPyConnection, overall: bool = True) -> pd.
 
 def naive_significance(effects: pd.DataFrame) -> pd.DataFrame:
     """Per row of treatment_effects, whether the independent-assignment tests the model ran before
-    it clustered by customer call the conversion and revenue uplift significant at its alpha."""
+    it clustered by customer call the conversion and revenue uplift significant at its alpha. The
+    revenue test is rebuilt from the model's t and design effect, so it keeps the model's rule for an
+    arm without variance (it takes the other arm's): naive differs from clustered by clustering only."""
     n_t, n_c = effects.n_treated.astype(float), effects.n_control.astype(float)
     p_t, p_c = effects.conversion_rate_treated, effects.conversion_rate_control
     pooled = (p_t * n_t + p_c * n_c) / (n_t + n_c)
