@@ -3,7 +3,13 @@
   logged-in event through its user_id (the shop customer_id), an anonymous one
   through its cookie. Events whose identifiers are not in the map (a shared
   household tablet's cookie) cannot be tied to one person and are left out.
+
+  A view: a table would copy every event again (size) and be rewritten every
+  day, because one new order can merge two people and move their old events to
+  one key. The join to the map is cheap; readers that aggregate per customer
+  (int_customer__web_sessions) store what they compute.
 -#}
+{{ config(materialized='view') }}
 with
 
 events as (

@@ -3,8 +3,20 @@
   so a visit that moves from phone to laptop stays one session) in which each
   event follows the previous one by less than var('session_gap_minutes', 30)
   minutes; a gap of that length or more starts a new session.
+
+  Incremental (docs/scale.md): each session stores a checksum of its events (id,
+  name, time and the gap rule). A run recomputes every session of the customers
+  whose events no longer add up to the stored checksums: new or late events,
+  events moved to another key by identity resolution, erased persons, a changed
+  gap. The others keep their rows. A full refresh gives the same table.
 -#}
 {%- set session_gap_minutes = var('session_gap_minutes', 30) -%}
+{{ config(
+    materialized=('incremental' if target.type != 'spark' else 'table'),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where customer_key in ({{ web_session_customers_to_recompute() }}){% endif %}"
+) }}
 with
 
 events as (
@@ -12,8 +24,12 @@ events as (
         customer_key,
         event_id,
         event_name,
-        occurred_at
+        occurred_at,
+        {{ web_session_event_checksum() }} as event_checksum
     from {{ ref('int_customer__web_events') }}
+    {%- if is_incremental() %}
+        where customer_key in ({{ web_session_customers_to_recompute() }})
+    {%- endif %}
 ),
 
 with_previous as (
@@ -55,7 +71,8 @@ sessions as (
         count(case when event_name = 'product_view' then 1 end) as product_views_count,
         count(case when event_name = 'search' then 1 end) as searches_count,
         count(case when event_name = 'add_to_cart' then 1 end) as cart_adds_count,
-        count(case when event_name = 'purchase' then 1 end) as purchases_count
+        count(case when event_name = 'purchase' then 1 end) as purchases_count,
+        sum(event_checksum) as events_checksum
     from numbered
     group by customer_key, session_number
 ),
@@ -72,7 +89,8 @@ final as (
         searches_count,
         cart_adds_count,
         purchases_count,
-        cart_adds_count > 0 and purchases_count = 0 as is_cart_abandoned
+        cart_adds_count > 0 and purchases_count = 0 as is_cart_abandoned,
+        events_checksum
     from sessions
 )
 
