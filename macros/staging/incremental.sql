@@ -8,52 +8,32 @@
   of the as-of date and the latest date already loaded. So a late file dated
   inside the lookback is picked up by the next run, a run after days without
   one catches up, and a rebuild as of an earlier date removes what is now after
-  it. var('backfill_from') (a date) moves the start back for one run: a late
-  file dated before the lookback. Rows of an erased person are deleted on every
-  run (docs/privacy.md).
+  it. Counting finds a late file dated before the lookback (the window moves
+  back to its first date); var('backfill_from') (a date) moves the start back
+  for one run, for a file corrected in place.
 -#}
 
-{#- The first date an incremental run of this model recomputes ('YYYY-MM-DD'),
-    or none when the model is built whole (first build, --full-refresh).
-    `recompute_all_query` (optional) returns a count: above 0, the rules the
-    stored rows were made with have changed (a seed was edited) and the run
-    recomputes every date. Resolved once per model and invocation, so the
-    model's SQL and its pre-hook (which deletes the window) agree. -#}
-{% macro incremental_window_start(date_column, recompute_all_query=none) -%}
-    {%- if not execute or not is_incremental() -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set cache = graph.setdefault('customer_intelligence_windows', {}) -%}
-    {%- set cache_key = invocation_id ~ ':' ~ this -%}
-    {%- if cache_key not in cache -%}
-        {%- do cache.update({cache_key: _incremental_window_start(date_column, recompute_all_query)}) -%}
-    {%- endif -%}
-    {{ return(cache[cache_key]) }}
-{%- endmacro %}
-
-
-{% macro _incremental_window_start(date_column, recompute_all_query) -%}
+{#- The first date an incremental run recomputes ('YYYY-MM-DD'), from the
+    latest date already loaded (`loaded`, 'YYYY-MM-DD' or none for an empty
+    table), the lookback, var backfill_from and `unaccounted_from`: the first
+    date whose raw rows are not all stored (a late file dated before the
+    lookback), or none. '0001-01-01' recomputes everything. -#}
+{% macro incremental_window_start(loaded, unaccounted_from=none) -%}
     {%- set lookback_days = var('incremental_lookback_days', 3) -%}
     {%- if lookback_days is not integer or lookback_days < 0 -%}
         {{ exceptions.raise_compiler_error(
             "var incremental_lookback_days must be a whole number of days >= 0, got " ~ lookback_days
         ) }}
     {%- endif -%}
-    {%- set earliest = '0001-01-01' -%}
-    {%- set loaded = run_query(
-        "select " ~ as_text("max(" ~ date_column ~ ")") ~ " from " ~ this
-    ).columns[0].values()[0] -%}
     {%- if loaded is none -%}
-        {{ return(earliest) }}
-    {%- endif -%}
-    {%- if recompute_all_query is not none
-        and run_query(recompute_all_query).columns[0].values()[0] > 0 -%}
-        {{ log("Recomputing all of " ~ this ~ ": the rules its rows were made with have changed.", info=true) }}
-        {{ return(earliest) }}
+        {{ return('0001-01-01') }}
     {%- endif -%}
     {%- set parse = modules.datetime.datetime.strptime -%}
     {%- set latest = [as_of_date(), (loaded | string)[:10]] | min -%}
     {%- set start = parse(latest, '%Y-%m-%d') - modules.datetime.timedelta(days=lookback_days) -%}
+    {%- if unaccounted_from is not none -%}
+        {%- set start = [start, parse((unaccounted_from | string)[:10], '%Y-%m-%d')] | min -%}
+    {%- endif -%}
     {%- set backfill_from = var('backfill_from', none) -%}
     {%- if backfill_from is not none and backfill_from | string | length > 0 -%}
         {%- set backfill_text = backfill_from | string -%}
@@ -72,28 +52,28 @@
     timestamp, parsed as staging parses it): the rows an incremental run
     decides again. Every raw row with one of these keys is decided again too,
     so a key whose copies straddle the window start gets the same winner as a
-    full build would give it. -#}
-{% macro raw_keys_since(source_name, table_name, key_column, timestamp_column, start_date) -%}
+    full build would give it. `undated`: also the keys of rows without a
+    usable timestamp, which no window holds. -#}
+{% macro raw_keys_since(source_name, table_name, key_column, timestamp_column, start_date, undated=false) -%}
+    {%- set parsed = parse_timestamp_utc(raw_text(adapter.quote(timestamp_column))) -%}
     select {{ raw_text(adapter.quote(key_column)) }}
     from {{ raw_source(source_name, table_name) }}
     where
-        {{ parse_timestamp_utc(raw_text(adapter.quote(timestamp_column))) }}
-        >= cast('{{ start_date }}' as {{ dbt.type_timestamp() }})
+        ({{ parsed }} >= cast('{{ start_date }}' as {{ dbt.type_timestamp() }})
+        {%- if undated %} or {{ parsed }} is null{% endif %})
         and {{ raw_text(adapter.quote(key_column)) }} is not null
 {%- endmacro %}
 
 
 {#- The pre-hook of a date-windowed incremental model: before the window is
     inserted again, delete its rows (by date, and by key for a key decided
-    again), and every row of an erased person (`erasure_identifiers`, as for
-    erasure_keeps()). Renders nothing when the model is built whole. -#}
-{% macro delete_incremental_window(window_start, date_column, key_column, window_keys_sql, erasure_identifiers) -%}
+    again). Renders nothing when the model is built whole. -#}
+{% macro delete_incremental_window(window_start, date_column, key_column, window_keys_sql) -%}
     {%- if window_start is not none -%}
         delete from {{ this }}
         where
             {{ date_column }} >= cast('{{ window_start }}' as date)
             or {{ key_column }} in ({{ window_keys_sql }})
-            or not ({{ erasure_keeps(erasure_identifiers) }})
     {%- endif -%}
 {%- endmacro %}
 

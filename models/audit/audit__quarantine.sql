@@ -11,7 +11,8 @@ quarantined as (
             quarantine_detail,
             {#- Only refused rows pay for the JSON; the column list is the contract's. #}
             {{ raw_values_json(raw_contract_columns(raw.source, raw.table) if execute else ['x']) }} as raw_values
-        from {{ ref(raw.staging_model | replace('stg_', 'base_', 1)) }}
+        {#- A table's refused rows: its base view, or the table that stores them (incremental). #}
+        from {{ ref(raw.get('quarantine_model', raw.staging_model | replace('stg_', 'base_', 1))) }}
         where quarantine_reason is not null
         {%- if not loop.last %}
 

@@ -1,19 +1,36 @@
-"""Identical reruns and superseded versions, end to end (issue 15; docs/scale.md, docs/staging-rules.md).
+"""Daily runs, late and corrected files, identical reruns and superseded versions, end to end.
 
-One small dataset (300 customers, faults planted) plus a later raw file that re-sends service
-cases resolved which the first export had open, built twice with `dbt build` on the same data
-at the profile's default thread count (so thread scheduling varies between the builds):
+Issue 15; docs/scale.md ("Incremental models"), docs/staging-rules.md. One small dataset (300
+customers, faults planted) in which service cases that an early export had open are re-sent
+resolved in a later file, and two sets of web events are held back to arrive late: one dated
+the day before the as-of date D (inside the incremental lookback), one dated ten days before it
+(outside). One warehouse is run as a company runs it, `dbt build` every day:
 
-- the two builds leave identical tables in every output schema, row for row, and no temporary
-  relation (`__dbt_tmp`, `__dbt_backup`) behind in any schema;
+1. as of D - 1, the first build (built whole), before either late file has arrived;
+2. as of D, a daily (incremental) run, after both late files arrived: both are picked up (the
+   older one because its day's raw rows outnumber the stored ones). Then a file of day D - 20
+   is corrected in place (same rows, other values), which no count reveals;
+3. as of D again, with var backfill_from D - 20: the correction is picked up.
+
+A copy of the warehouse taken after run 1 is then built as of D with `--full-refresh` (every
+incremental table rebuilt whole; the histories, which keep earlier runs on purpose, stay), on the
+final files. Then:
+
+- the daily warehouse equals the full refresh, table for table and row for row, in every schema
+  (floats bit for bit): incremental runs, a rebuild of the same day and a backfill give what a
+  full build gives, whatever the thread scheduling;
+- run 2 recomputed a window, not all history: the correction was not in it;
+- no temporary relation (`__dbt_tmp`, `__dbt_backup`) is left in any schema;
 - the resolved version of each re-sent case is staged, its open version is quarantined as
   `superseded` (not `duplicate`), and its customer is no longer suppressed as `open_complaint`.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -25,18 +42,26 @@ from orchestration.devtools.sample_data import GeneratorConfig, generate
 
 pytestmark = pytest.mark.slow
 
-# Every schema whose tables a BI tool, a channel or an auditor reads.
-COMPARED_SCHEMAS = ("customer_360", "marts", "activation", "measurement", "audit")
+# Every schema the build writes.
+COMPARED_SCHEMAS = ("staging", "intermediate", "customer_360", "marts", "activation", "measurement", "audit")
 RESENT_CASES = 12
 # clv_model_fit keeps one fit per model and as-of date; these columns record when and for how
-# long the fit ran (the wall clock, docs/scale.md), so they differ between runs by nature.
-WALL_CLOCK_COLUMNS = {("marts", "clv_model_fit"): ("fit_id", "fitted_at", "fit_seconds")}
+# long the fit ran (the wall clock, docs/scale.md), and the predictions name the fit they used:
+# they differ between runs by nature.
+WALL_CLOCK_COLUMNS = {"fit_id", "fitted_at", "fit_seconds", "purchase_fit_id", "spend_fit_id"}
+# Incremental tables that a full refresh rebuilds with this day's rows only, where the daily
+# warehouse keeps earlier days: compared on the as-of date's rows (column named).
+AS_OF_ROWS = {("marts", "clv_model_fit"): "as_of_date"}
 
 
 @dataclass(frozen=True)
 class Reruns:
-    first: Path
-    second: Path
+    daily: Path  # the warehouse run every day: as of D - 1, then D, then D with a backfill
+    after_first_daily_run: Path  # a copy of it after the run as of D (before the backfill)
+    full: Path  # a copy after run 1, built as of D with --full-refresh on the final files
+    late_inside: list[str]  # event ids of the late file dated D - 1 (inside the lookback)
+    late_before: list[str]  # event ids of the late file dated D - 10 (before the lookback)
+    corrected: dict[str, str]  # event id -> device type after the in-place correction (day D - 20)
     resent: list[tuple[str, str]]  # (case_id, customer_id): open in the first export, resolved later
     still_open: tuple[str, str]  # open in the first export, never re-sent: the control
 
@@ -99,20 +124,104 @@ def _resend_cases_resolved(raw: Path) -> tuple[list[tuple[str, str]], tuple[str,
     return resent, control
 
 
+def _hold_back_events(raw: Path, day: date, held: Path) -> list[str]:
+    """Take a third of the visitors' web events dated `day` out of the raw files, into `held`.
+
+    Returns their event ids. Whole visitor-days are held back (every event of the chosen cookies
+    on that day), so a late file changes sessions, not only counts.
+    """
+    folder = raw / "web" / "events"
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    chosen = f"""
+        cast(try_cast(occurred_at as timestamp) as date) = date '{day.isoformat()}'
+        and event_id is not null and anonymous_id is not null and hash(anonymous_id) % 3 = 0
+    """
+    con.execute(
+        f"copy (select * from read_parquet('{folder}/*.parquet', union_by_name = true) where {chosen}) "
+        f"to '{held}' (format parquet)"
+    )
+    for file in sorted(folder.glob("*.parquet")):
+        con.execute(
+            f"copy (select * from read_parquet('{file}') where not coalesce({chosen}, false)) "
+            f"to '{file}.rewritten' (format parquet)"
+        )
+        Path(f"{file}.rewritten").replace(file)
+    event_ids = [
+        event_id for (event_id,) in con.execute(f"select event_id from read_parquet('{held}')").fetchall()
+    ]
+    con.close()
+    assert len(event_ids) >= 10, f"too few web events on {day} to hold back"
+    return event_ids
+
+
+def _correct_in_place(raw: Path, day: date) -> dict[str, str]:
+    """Rewrite the device type of every web event dated `day` in its own file (a corrected export).
+
+    Same files, same row counts: only a backfill can tell. Returns event id -> new device type.
+    """
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    corrected: dict[str, str] = {}
+    on_day = f"cast(try_cast(occurred_at as timestamp) as date) = date '{day.isoformat()}' and event_id is not null"
+    swap = "case when lower(device_type) = 'desktop' then 'tablet' else 'desktop' end"
+    for file in sorted((raw / "web" / "events").glob("*.parquet")):
+        corrected.update(
+            con.execute(f"select event_id, {swap} from read_parquet('{file}') where {on_day}").fetchall()
+        )
+        con.execute(
+            f"copy (select * replace (case when {on_day} then {swap} else device_type end as device_type) "
+            f"from read_parquet('{file}')) to '{file}.rewritten' (format parquet)"
+        )
+        Path(f"{file}.rewritten").replace(file)
+    con.close()
+    assert len(corrected) >= 10, f"too few web events on {day} to correct"
+    return corrected
+
+
+def _build(workspace: DbtWorkspace, as_of: date, full_refresh: bool = False, **extra_vars: str) -> None:
+    variables = json.dumps({"as_of": as_of.isoformat(), **extra_vars})
+    result = run_dbt(["build", "--vars", variables, *(["--full-refresh"] if full_refresh else [])], workspace)
+    assert result.returncode == 0, result.stdout[-6000:]
+
+
 @pytest.fixture(scope="module")
 def reruns(tmp_path_factory: pytest.TempPathFactory) -> Reruns:
     root = tmp_path_factory.mktemp("reruns")
     raw = root / "raw"
     generate(GeneratorConfig(customers=300, seed=13, out=raw, faults=True))
     resent, still_open = _resend_cases_resolved(raw)
-    workspace = DbtWorkspace(raw, root / "warehouse.duckdb", root / "dbt")
-    first = run_dbt(["build"], workspace)
-    assert first.returncode == 0, first.stdout[-6000:]
-    first_copy = root / "first.duckdb"
-    shutil.copyfile(workspace.duckdb_path, first_copy)
-    second = run_dbt(["build"], workspace)
-    assert second.returncode == 0, second.stdout[-6000:]
-    return Reruns(first=first_copy, second=workspace.duckdb_path, resent=resent, still_open=still_open)
+    as_of = latest_order_date(raw, "parquet")
+    held = root / "held"
+    held.mkdir()
+    late_inside = _hold_back_events(raw, as_of - timedelta(days=1), held / "inside.parquet")
+    late_before = _hold_back_events(raw, as_of - timedelta(days=10), held / "before.parquet")
+
+    daily = DbtWorkspace(raw, root / "daily.duckdb", root / "dbt_daily")
+    _build(daily, as_of - timedelta(days=1))
+    shutil.copyfile(daily.duckdb_path, root / "full.duckdb")
+    # Both files arrive after the first build, named to sort after the generator's files.
+    events = raw / "web" / "events"
+    shutil.copyfile(held / "inside.parquet", events / "part-00003-late-inside.parquet")
+    shutil.copyfile(held / "before.parquet", events / "part-00004-late-before.parquet")
+    _build(daily, as_of)
+    after_first_daily_run = root / "after_first_daily_run.duckdb"
+    shutil.copyfile(daily.duckdb_path, after_first_daily_run)
+    corrected = _correct_in_place(raw, as_of - timedelta(days=20))
+    _build(daily, as_of, backfill_from=(as_of - timedelta(days=20)).isoformat())
+
+    full = DbtWorkspace(raw, root / "full.duckdb", root / "dbt_full")
+    _build(full, as_of, full_refresh=True)
+    return Reruns(
+        daily=daily.duckdb_path,
+        after_first_daily_run=after_first_daily_run,
+        full=full.duckdb_path,
+        late_inside=late_inside,
+        late_before=late_before,
+        corrected=corrected,
+        resent=resent,
+        still_open=still_open,
+    )
 
 
 def _tables(con: duckdb.DuckDBPyConnection, database: str) -> set[tuple[str, str]]:
@@ -125,41 +234,105 @@ def _tables(con: duckdb.DuckDBPyConnection, database: str) -> set[tuple[str, str
     }
 
 
-def test_two_builds_of_the_same_data_are_identical(reruns: Reruns) -> None:
+def _columns(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> list[str]:
+    return [
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() where database_name = ? "
+            "and schema_name = ? and table_name = ? order by column_index",
+            [database, schema, table],
+        ).fetchall()
+        if name not in WALL_CLOCK_COLUMNS
+    ]
+
+
+def test_daily_runs_give_what_a_full_build_gives(reruns: Reruns) -> None:
     con = duckdb.connect()
-    con.execute(f"attach '{reruns.first}' as first_build (read_only)")
-    con.execute(f"attach '{reruns.second}' as second_build (read_only)")
-    tables = _tables(con, "first_build")
-    assert tables == _tables(con, "second_build")
-    assert len(tables) >= 25, sorted(tables)
+    con.execute(f"attach '{reruns.daily}' as daily (read_only)")
+    con.execute(f"attach '{reruns.full}' as full_build (read_only)")
+    tables = _tables(con, "daily")
+    assert tables == _tables(con, "full_build")
+    assert len(tables) >= 80, sorted(tables)
+    as_of = con.execute("select max(as_of_date) from full_build.audit.audit__as_of").fetchone()[0]
     differing = {}
     for schema, table in sorted(tables):
-        excluded = WALL_CLOCK_COLUMNS.get((schema, table), ())
-        columns = [
-            name
-            for (name,) in con.execute(
-                "select column_name from duckdb_columns() where database_name = 'first_build' "
-                "and schema_name = ? and table_name = ? order by column_index",
-                [schema, table],
-            ).fetchall()
-            if name not in excluded
-        ]
+        columns = _columns(con, "daily", schema, table)
         selected = ", ".join(f'"{name}"' for name in columns)
+        where = (
+            f"where {AS_OF_ROWS[(schema, table)]} = date '{as_of}'" if (schema, table) in AS_OF_ROWS else ""
+        )
         # A multiset comparison: order-independent, exact (floats bit for bit).
         only = [
             con.execute(
-                f'select count(*) from (select {selected} from {a}."{schema}"."{table}" '
-                f'except all select {selected} from {b}."{schema}"."{table}")'
+                f'select count(*) from (select {selected} from {a}."{schema}"."{table}" {where} '
+                f'except all select {selected} from {b}."{schema}"."{table}" {where})'
             ).fetchone()[0]
-            for a, b in (("first_build", "second_build"), ("second_build", "first_build"))
+            for a, b in (("daily", "full_build"), ("full_build", "daily"))
         ]
         if any(only):
             differing[f"{schema}.{table}"] = only
-    assert not differing, f"rows only in the first / second build: {differing}"
+    assert not differing, f"rows only in the daily / full build: {differing}"
+
+
+def test_late_files_are_picked_up_by_the_next_daily_run(reruns: Reruns) -> None:
+    con = duckdb.connect(str(reruns.after_first_daily_run), read_only=True)
+    late = reruns.late_inside + reruns.late_before
+    staged = {
+        event_id
+        for (event_id,) in con.execute(
+            "select event_id from staging.stg_web__events where list_contains(?, event_id)", [late]
+        ).fetchall()
+    }
+    refused = {
+        event_id
+        for (event_id,) in con.execute(
+            "select event_id from staging.base_web__events_quarantined where list_contains(?, event_id)",
+            [late],
+        ).fetchall()
+    }
+    # Every late event is staged, or refused for a fault the generator planted in it (which,
+    # exactly, the comparison with the full build checks); most are staged.
+    for held_back in (reruns.late_inside, reruns.late_before):
+        assert set(held_back) <= staged | refused
+        assert len(staged & set(held_back)) >= 0.9 * len(held_back)
+    # Raw rows = staged + quarantined after the daily run, per raw table.
+    assert con.execute(
+        "select count(*) from audit.audit__row_reconciliation where not is_balanced"
+    ).fetchone() == (0,)
+    # Sessions were recomputed for the customers the late events belong to.
+    (outside_sessions,) = con.execute(
+        """
+        select count(*) from intermediate.int_customer__web_events as events
+        where list_contains(?, events.event_id)
+            and not exists (
+                select 1 from intermediate.int_customer__web_sessions as sessions
+                where sessions.customer_key = events.customer_key
+                    and events.occurred_at between sessions.started_at and sessions.ended_at
+            )
+        """,
+        [late],
+    ).fetchone()
+    assert outside_sessions == 0
+
+
+def test_a_correction_before_the_lookback_waits_for_a_backfill(reruns: Reruns) -> None:
+    query = "select event_id, device_type from staging.stg_web__events where list_contains(?, event_id)"
+    event_ids = list(reruns.corrected)
+    before = dict(
+        duckdb.connect(str(reruns.after_first_daily_run), read_only=True)
+        .execute(query, [event_ids])
+        .fetchall()
+    )
+    after = dict(duckdb.connect(str(reruns.daily), read_only=True).execute(query, [event_ids]).fetchall())
+    assert len(after) >= 0.9 * len(event_ids)
+    # The daily run recomputed a window, not all history: it still had the old values ...
+    assert all(before.get(event_id) != reruns.corrected[event_id] for event_id in after)
+    # ... and the backfill run read the corrected file.
+    assert all(device_type == reruns.corrected[event_id] for event_id, device_type in after.items())
 
 
 def test_no_temporary_relations_are_left_behind(reruns: Reruns) -> None:
-    con = duckdb.connect(str(reruns.second), read_only=True)
+    con = duckdb.connect(str(reruns.daily), read_only=True)
     leftovers = con.execute(
         """
         select schema_name, table_name from duckdb_tables()
@@ -173,7 +346,7 @@ def test_no_temporary_relations_are_left_behind(reruns: Reruns) -> None:
 
 
 def test_a_case_resent_resolved_supersedes_its_open_version(reruns: Reruns) -> None:
-    con = duckdb.connect(str(reruns.second), read_only=True)
+    con = duckdb.connect(str(reruns.daily), read_only=True)
     case_ids = [case_id for case_id, _ in reruns.resent]
     staged = dict(
         con.execute(
@@ -195,7 +368,7 @@ def test_a_case_resent_resolved_supersedes_its_open_version(reruns: Reruns) -> N
 
 
 def test_customers_whose_cases_were_resolved_are_not_suppressed(reruns: Reruns) -> None:
-    con = duckdb.connect(str(reruns.second), read_only=True)
+    con = duckdb.connect(str(reruns.daily), read_only=True)
     customer_ids = sorted({customer_id for _, customer_id in reruns.resent})
     keys = con.execute(
         """

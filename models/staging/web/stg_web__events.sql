@@ -1,30 +1,20 @@
 {#-
   Incremental (docs/scale.md): a daily run decides again only the raw rows whose
-  event id occurs on or after the window start (macros/staging/incremental.sql)
+  event id occurs on or after the window start (macros/staging/web_events_window.sql)
   and replaces those rows; the rest of the table stays as it was. A full refresh
-  gives the same table. The window is recomputed whole when
-  seeds/web_event_types.csv maps a stored event's name differently.
+  gives the same table. base_web__events_quarantined holds the refused rows of
+  the same window.
 -#}
-{%- set recompute_all_query -%}
-    select count(*)
-    from (select distinct source_event_name, event_name from {{ this }}) as loaded
-    left join {{ ref('web_event_types') }} as event_types
-        on lower(loaded.source_event_name) = lower(event_types.raw_event_name)
-    where coalesce(event_types.event_type, lower(loaded.source_event_name)) != loaded.event_name
-{%- endset -%}
-{%- set window_start = incremental_window_start('event_date', recompute_all_query) -%}
+{%- set window_start = web_events_window_start() -%}
 {{ config(
     materialized=('incremental' if target.type != 'spark' else 'table'),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_incremental_window(
-        incremental_window_start('event_date'), 'event_date', 'event_id',
-        raw_keys_since('web', 'events', 'event_id', 'occurred_at', incremental_window_start('event_date')),
-        {'anonymous_id': 'anonymous_id', 'customer_id': 'user_id', 'order_id': 'order_id'}
+        web_events_window_start(), 'event_date', 'event_id',
+        web_events_window_keys(web_events_window_start())
     ) }}"
 ) }}
-{#- The pre-hook deletes the stored rows of erased persons: declare what it reads. -#}
-{{ erasure_lineage() }}
 with
 
 base as (
@@ -32,7 +22,7 @@ base as (
     where
         quarantine_reason is null
         {%- if window_start is not none %}
-            and event_id in ({{ raw_keys_since('web', 'events', 'event_id', 'occurred_at', window_start) }})
+            and event_id in ({{ web_events_window_keys(window_start) }})
         {%- endif %}
 ),
 

@@ -1,0 +1,59 @@
+{#-
+  The raw rows of web.events that staging refused, with their raw text: what
+  audit.audit__quarantine shows for web events. A table, incremental on the same
+  window as stg_web__events (macros/staging/incremental.sql), so a daily run
+  decides again only the rows of the window instead of every raw event; the
+  raw text of a row is stored only here, when it is refused (docs/scale.md).
+  Rows without a usable time or id are decided again on every run: no window
+  holds them.
+-#}
+{%- set raw_columns = [
+    'event_id', 'anonymous_id', 'user_id', 'event_name', 'occurred_at', 'page_url', 'product_id',
+    'search_term', 'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'device_type', 'os',
+    'browser', 'country', 'timezone'
+] -%}
+{%- set window_start = web_events_window_start() -%}
+{{ config(
+    materialized=('incremental' if target.type != 'spark' else 'table'),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_incremental_window(
+        web_events_window_start(), 'cast(occurred_at as date)', 'raw_key',
+        web_events_window_keys(web_events_window_start(), undated=true)
+            ~ ' union all select ' ~ dbt.string_literal('<null>')
+    ) }}"
+) }}
+-- The window is resolved when stg_web__events runs, before either table changes.
+-- depends_on: {{ ref('stg_web__events') }}
+with
+
+decided as (
+    {%- if window_start is none %}
+        select * from {{ ref('base_web__events') }}
+        where quarantine_reason is not null
+    {%- else %}
+        -- Two filters the engine can push below the decision's window function (both on its key).
+        select * from {{ ref('base_web__events') }}
+        where
+            quarantine_reason is not null
+            and event_id in ({{ web_events_window_keys(window_start, undated=true) }})
+        union all
+        select * from {{ ref('base_web__events') }}
+        where quarantine_reason is not null and event_id is null
+    {%- endif %}
+),
+
+final as (
+    select
+        raw_key,
+        event_id,
+        occurred_at,
+        quarantine_reason,
+        quarantine_detail,
+        {%- for column_name in raw_columns %}
+            raw_{{ column_name }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from decided
+)
+
+select * from final
