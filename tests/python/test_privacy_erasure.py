@@ -28,6 +28,8 @@ from orchestration.syncs.config import load_config
 
 pytestmark = pytest.mark.slow
 
+ROW_SEPARATOR = "\x1e"
+
 
 def _relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return con.execute(
@@ -53,18 +55,22 @@ def _hits(workspace: DbtWorkspace, values: set[str], exports: Path) -> dict[str,
 
 
 def _hits_in(database: Path, needles: list[str]) -> dict[str, list[str]]:
+    """Each relation's rows, every column as lowercase text, read as one string and searched in
+    Python: the same matches as a `contains` per row and needle, several times faster. Columns
+    are joined by a unit separator and rows by a record separator no needle holds, so no match
+    spans two rows."""
+    assert not any(ROW_SEPARATOR in needle for needle in needles)
     found: dict[str, list[str]] = {}
     with duckdb.connect(str(database), read_only=True) as con:
         for schema, table in _relations(con):
             columns = [row[0] for row in con.execute(f'describe "{schema}"."{table}"').fetchall()]
             text = " || '\x1f' || ".join(f"coalesce(lower(cast(\"{c}\" as varchar)), '')" for c in columns)
-            hit = con.execute(
-                f'select distinct needle from "{schema}"."{table}", (select unnest(?) as needle) as n'
-                f" where contains({text}, needle)",
-                [needles],
-            ).fetchall()
+            (rows,) = con.execute(
+                f'select string_agg({text}, ?) from "{schema}"."{table}"', [ROW_SEPARATOR]
+            ).fetchone()
+            hit = [needle for needle in needles if needle in (rows or "")]
             if hit:
-                found[f"{database.name}:{schema}.{table}"] = sorted(row[0] for row in hit)
+                found[f"{database.name}:{schema}.{table}"] = sorted(hit)
     return found
 
 
