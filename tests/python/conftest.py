@@ -25,7 +25,7 @@ def _generate(root: Path, name: str, **kwargs) -> Path:
 
 # Session builds several modules share: under pytest-xdist (`make test` runs two workers) every
 # module that uses one is sent to the same worker, so each build is made once per session.
-SHARED_BUILDS = ("full_build", "experiment_demo")
+SHARED_BUILDS = ("full_build", "experiment_demo", "erasure_scenario")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,7 +33,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
     Importing the Dagster definitions runs `dbt parse` (orchestration/defs/dbt/project.py); two
     workers parsing into the project's target/ at once would overwrite each other's manifest.
+    Under `--dist loadgroup` xdist's reordering by test count is switched off (see below).
     """
+    if getattr(config.option, "dist", "no") == "loadgroup":
+        # xdist would hand out groups by number of tests; pytest_collection_modifyitems orders
+        # them by expected time instead, longest first, so the two workers finish together.
+        config.option.loadscopereorder = False
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         folder = PROJECT_DIR / "target" / f"pytest-{worker}"
@@ -41,25 +46,63 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["DBT_LOG_PATH"] = str(folder / "logs")
 
 
+# Seconds a group takes on an idle 2-core machine (from `make test`'s slowest durations, Dec 2026),
+# only to order the groups: xdist hands them out in collection order to whichever worker is free,
+# so the longest go first and the short ones fill the gaps at the end (longest-processing-time
+# first: the two workers finish within about the last groups' length of each other). A slow module
+# not listed counts as DEFAULT_SLOW_SECONDS; a module without slow tests, as FAST_MODULE_SECONDS.
+# Figures that go stale cost balance, never correctness: update them from a run's --durations.
+GROUP_SECONDS = {
+    "experiment_demo": 470,  # the Dagster demo run, two shape builds, the failing-check run
+    "full_build": 330,  # the 3,000-customer build and the layers' tests on it
+    "erasure_scenario": 240,  # the privacy scenario (two builds) and the sync rebuild
+    "test_reruns_e2e": 180,
+    "test_simulation": 180,
+    "test_journey_e2e": 150,
+    "test_uplift_planted": 130,
+    "test_needs_e2e": 120,
+    "test_staging_e2e": 95,
+    "test_identity_e2e": 85,
+    "test_measurement_e2e": 72,
+    "test_value_e2e": 68,
+}
+DEFAULT_SLOW_SECONDS = 60
+FAST_MODULE_SECONDS = 5
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Unit tests first, and whole modules on one xdist worker.
+    """Whole modules on one xdist worker, scheduled longest first; alone, unit tests first.
 
-    Modules with no slow test run before the modules that build warehouses, so a failing business
-    rule shows in the first minute. A module is moved and scheduled whole (xdist_group, for
-    `--dist loadgroup`), so its module-scoped build is made once; the modules that share a session
-    build form one group.
+    A module is moved and scheduled whole (xdist_group, for `--dist loadgroup`), so its
+    module-scoped build is made once; the modules that share a session build form one group.
+    Under xdist the groups are ordered by expected seconds, longest first (GROUP_SECONDS), so
+    the workers finish together. Without xdist, modules with no slow test run before the modules
+    that build warehouses, so a failing business rule shows in the first minute.
     """
     modules: dict[object, list[pytest.Item]] = {}
     for item in items:
         modules.setdefault(item.module, []).append(item)
+    group_of: dict[object, str] = {}
     for module, module_items in modules.items():
         shared = [name for name in SHARED_BUILDS if any(name in i.fixturenames for i in module_items)]
         group = shared[0] if shared else module.__name__
+        group_of[module] = group
         for item in module_items:
             item.add_marker(pytest.mark.xdist_group(group))
     slow_modules = {item.module for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.module in slow_modules)
+    if getattr(config.option, "dist", "no") != "loadgroup":
+        items.sort(key=lambda item: item.module in slow_modules)
+        return
+    seconds: dict[str, float] = {}  # a group not listed: the sum of its modules' defaults
+    for module, group in group_of.items():
+        default = DEFAULT_SLOW_SECONDS if module in slow_modules else FAST_MODULE_SECONDS
+        seconds[group] = seconds.get(group, 0) + default
+    seconds.update({group: GROUP_SECONDS[group] for group in seconds.keys() & GROUP_SECONDS.keys()})
+    first_seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first_seen.setdefault(group_of[item.module], index)
+    items.sort(key=lambda item: (-seconds[group_of[item.module]], first_seen[group_of[item.module]]))
 
 
 @pytest.fixture(scope="session")
@@ -156,3 +199,14 @@ def experiment_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         locations = default_locations()
         summary = summarize(locations.warehouse, locations.raw, run=report, locations=locations)
     return DemoRun(root, root / "raw", root / "warehouse.duckdb", root / "exports", result, report, summary)
+
+
+@pytest.fixture(scope="session")
+def erasure_scenario(tmp_path_factory: pytest.TempPathFactory):
+    """The privacy scenario (privacy_scenario.py): 300 customers with faults built, synced, an
+    erasure request and a consent withdrawal written, built and synced again; with a copy of the
+    first build. Shared by test_privacy_erasure and test_sync_rebuild_e2e (its rebuild from scratch).
+    """
+    from privacy_scenario import build_scenario
+
+    return build_scenario(tmp_path_factory.mktemp("privacy"))

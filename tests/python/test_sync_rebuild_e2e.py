@@ -4,13 +4,16 @@ The scenario an operator meets: build, sync every channel, lose the warehouse (a
 `rm data/warehouse.duckdb`), build it again from the same raw files with dbt, sync again. The
 channels must receive nothing (0 added, changed, removed), because the rebuilt activation rows
 are the ones they already hold. Then a real change (one treatment's offer edited, one customer's
-row gone) sends exactly that change. Built small (400 customers, only what activation needs,
-`dbt seed` + `dbt run`, no Dagster), twice, in this module alone.
+row gone) sends exactly that change. The first build is the privacy scenario's (conftest
+`erasure_scenario`: 300 customers with faults, every model, before its withdrawal and erasure
+request), copied; the rebuild is small (only what activation needs, `dbt seed` + `dbt run`, no
+Dagster) from the same raw files.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -18,7 +21,6 @@ import pandas as pd
 import pytest
 
 from orchestration.dbt_cli import DbtWorkspace, run_dbt
-from orchestration.devtools.sample_data import GeneratorConfig, generate
 from orchestration.syncs.config import SOURCE_COLUMNS, SyncConfig, load_config
 from orchestration.syncs.runner import SyncResult, run_all_syncs
 
@@ -53,18 +55,24 @@ def treatments(warehouse: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[DbtWorkspace, SyncConfig, Path]:
+def world(
+    erasure_scenario, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[DbtWorkspace, SyncConfig, Path]:
+    """A warehouse built once from scratch and never synced: the privacy scenario's first build."""
     root = tmp_path_factory.mktemp("sync_rebuild")
-    generate(GeneratorConfig(customers=400, seed=9, out=root / "raw", quiet=True))
-    workspace = DbtWorkspace(root / "raw", root / "warehouse.duckdb", root / "dbt")
+    for suffix in ("", ".wal"):
+        first = erasure_scenario.first_warehouse.with_name(erasure_scenario.first_warehouse.name + suffix)
+        if first.exists():
+            shutil.copy2(first, root / f"warehouse.duckdb{suffix}")
+    # The raw files are only read: the rebuild reads the very files the first build read.
+    workspace = DbtWorkspace(erasure_scenario.first_raw, root / "warehouse.duckdb", root / "dbt")
     config = load_config(environ={"CIW_SYNC_EXPORTS_PATH": str(root / "exports")})
     return workspace, config, root / "exports"
 
 
 def test_a_warehouse_rebuilt_from_scratch_resends_nothing_and_a_real_change_only_itself(world) -> None:
     workspace, config, exports = world
-    warehouse = workspace.duckdb_path
-    build(workspace)
+    warehouse = workspace.duckdb_path  # built already (the fixture)
     first = run_all_syncs(warehouse, config, run_id="before-rebuild")
     before = treatments(warehouse)
     sendable = int((~before.is_holdout.astype(bool)).sum())
