@@ -56,7 +56,7 @@ GROUP_SECONDS = {
     "experiment_demo": 470,  # the Dagster demo run, two shape builds, the failing-check run
     "full_build": 330,  # the 3,000-customer build and the layers' tests on it
     "erasure_scenario": 240,  # the privacy scenario (two builds) and the sync rebuild
-    "test_reruns_e2e": 180,
+    "test_reruns_e2e": 330,  # four builds: a daily warehouse and its full refresh
     "test_simulation": 180,
     "test_journey_e2e": 150,
     "test_uplift_planted": 130,
@@ -76,9 +76,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     A module is moved and scheduled whole (xdist_group, for `--dist loadgroup`), so its
     module-scoped build is made once; the modules that share a session build form one group.
-    Under xdist the groups are ordered by expected seconds, longest first (GROUP_SECONDS), so
-    the workers finish together. Without xdist, modules with no slow test run before the modules
-    that build warehouses, so a failing business rule shows in the first minute.
+    Modules with no slow test run before the modules that build warehouses, so a failing business
+    rule shows in the first minute. Under xdist the building groups then follow by expected
+    seconds, longest first (GROUP_SECONDS), so the workers finish together.
     """
     modules: dict[object, list[pytest.Item]] = {}
     for item in items:
@@ -102,7 +102,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     first_seen: dict[str, int] = {}
     for index, item in enumerate(items):
         first_seen.setdefault(group_of[item.module], index)
-    items.sort(key=lambda item: (-seconds[group_of[item.module]], first_seen[group_of[item.module]]))
+    # Unit-test modules still go first (a broken business rule shows in the first minute; they
+    # take seconds), then the groups that build, longest first.
+    slow_groups = {group_of[module] for module in slow_modules}
+
+    def order(item: pytest.Item) -> tuple[bool, float, int]:
+        group = group_of[item.module]
+        return (group in slow_groups, -seconds[group], first_seen[group])
+
+    items.sort(key=order)
 
 
 @pytest.fixture(scope="session")
