@@ -19,6 +19,7 @@ import pandas as pd
 
 from orchestration.statistics.clv.fit import fit_purchase_model
 from orchestration.statistics.clv.predict import point_predictions
+from orchestration.statistics.clv.serial import one_at_a_time
 from orchestration.statistics.clv.settings import FitSettings
 
 COLUMNS: tuple[str, ...] = (
@@ -47,6 +48,7 @@ def empty_table() -> pd.DataFrame:
     )
 
 
+@one_at_a_time
 def calibration_table(summary: pd.DataFrame, settings: FitSettings) -> pd.DataFrame:
     """Per calibration_frequency bucket: customers, mean predicted and mean actual holdout purchase days.
 

@@ -27,6 +27,7 @@ import pymc as pm
 from orchestration.statistics.clv.data import collapse_summary, prepare_summary, repeat_buyers, summary_as_of
 from orchestration.statistics.clv.diagnostics import FIT_OK, DiagnosticSettings, diagnose
 from orchestration.statistics.clv.likelihood import spend_model, weighted_purchase_model
+from orchestration.statistics.clv.serial import one_at_a_time
 from orchestration.statistics.clv.settings import (
     ALL_PARAMETERS,
     MAP_OPTIMIZER_OPTIONS,
@@ -248,6 +249,7 @@ def fit_table(results: list[FitResult], as_of_date: date | str, fitted_at: datet
     return frame
 
 
+@one_at_a_time
 def fit_clv_models(
     raw_summary: pd.DataFrame, settings: FitSettings, fitted_at: datetime | None = None
 ) -> pd.DataFrame:

@@ -19,6 +19,8 @@ which reproduces the published CDNOW figures (docs: STACK.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -36,6 +38,32 @@ def flat_priors(names: tuple[str, ...]) -> dict:
     from pymc_extras.prior import Prior
 
     return {pymc_name(name): Prior("HalfFlat") for name in names}
+
+
+def reuse_compiled(model: pm.Model) -> pm.Model:
+    """`model`, its compile_logp and compile_dlogp remembering what they compiled.
+
+    pymc.find_MAP compiles the log-likelihood and its gradient, and the Laplace step
+    (uncertainty.py) needs the same two functions at the optimum: compiling a graph costs
+    seconds (pytensor's rewrites run in Python even when its C cache is warm), calling it
+    milliseconds. Asked for the same function twice (same variables, same jacobian flag), the
+    model hands back the one it compiled first; the numbers are the same, only the compile goes.
+    """
+    compiled: dict[tuple, Callable] = {}
+
+    def remembering(kind: str, compile_function: Callable) -> Callable:
+        def compile_once(vars=None, jacobian: bool = True, **compile_kwargs):
+            variables = None if vars is None else tuple(vars) if isinstance(vars, list | tuple) else (vars,)
+            key = (kind, variables, jacobian, tuple(sorted(compile_kwargs.items())))
+            if key not in compiled:
+                compiled[key] = compile_function(vars=vars, jacobian=jacobian, **compile_kwargs)
+            return compiled[key]
+
+        return compile_once
+
+    model.compile_logp = remembering("logp", model.compile_logp)
+    model.compile_dlogp = remembering("dlogp", model.compile_dlogp)
+    return model
 
 
 def weighted_purchase_model(rows: pd.DataFrame, model_name: str) -> pm.Model:
@@ -60,7 +88,7 @@ def weighted_purchase_model(rows: pd.DataFrame, model_name: str) -> pm.Model:
         weights = pm.Data("weight", rows["weight"].to_numpy(dtype=float))
         density = distribution.dist(**values, T=exposure)
         pm.Potential("recency_frequency", (weights * pm.logp(density, observed)).sum())
-    return model
+    return reuse_compiled(model)
 
 
 def spend_model(data: pd.DataFrame) -> pm.Model:
@@ -69,4 +97,4 @@ def spend_model(data: pd.DataFrame) -> pm.Model:
 
     gamma_gamma = clv.GammaGammaModel(model_config=flat_priors(SPEND_MODEL_PARAMETERS))
     gamma_gamma.build_model(data)
-    return gamma_gamma.model
+    return reuse_compiled(gamma_gamma.model)

@@ -29,6 +29,7 @@ from orchestration.statistics.clv.posterior import (
     purchase_model_with,
     spend_model_with,
 )
+from orchestration.statistics.clv.serial import one_at_a_time
 from orchestration.statistics.clv.settings import SPEND_MODEL, SPEND_MODEL_PARAMETERS, PredictionSettings
 from orchestration.statistics.clv.simulation import DAYS_PER_YEAR, interval_predictions
 
@@ -119,6 +120,7 @@ def estimates_of(fit: pd.Series, names: tuple[str, ...]) -> dict[str, float]:
     return {name: float(fit[name]) for name in names}
 
 
+@one_at_a_time
 def predict_clv(raw_summary: pd.DataFrame, fits: pd.DataFrame, settings: PredictionSettings) -> pd.DataFrame:
     """All predictions for the customers of int_value__purchase_summary from clv_model_fit."""
     summary = prepare_summary(raw_summary)

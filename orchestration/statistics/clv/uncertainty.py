@@ -68,7 +68,11 @@ def laplace(model: pm.Model, point: dict[str, np.ndarray]) -> tuple[np.ndarray, 
     Hessian cannot be inverted.
     """
     names = [variable.name for variable in model.value_vars]
-    gradient_function = model.compile_dlogp(jacobian=False)
+    # With respect to the random variables, in the order of the value variables, as
+    # pymc.find_MAP asks for it: the model then serves find_MAP's compiled gradient
+    # (likelihood.reuse_compiled) instead of compiling it again.
+    variables = [model.values_to_rvs[variable] for variable in model.value_vars]
+    gradient_function = model.compile_dlogp(variables, jacobian=False)
     log_likelihood = float(model.compile_logp(jacobian=False)(point))
 
     def gradient_at(values: np.ndarray) -> np.ndarray:
