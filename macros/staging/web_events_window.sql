@@ -5,8 +5,8 @@
   first, before either table changes. docs/scale.md, "Incremental models".
 -#}
 
-{#- The window start ('YYYY-MM-DD'), or none when the calling model is built
-    whole. Besides the lookback and var backfill_from (incremental_window_start),
+{#- The window start ('YYYY-MM-DD'), or none when the tables are built whole
+    (--full-refresh, or one of them does not exist yet). Besides the lookback and var backfill_from (incremental_window_start),
     it moves back to:
     - the first date whose raw rows outnumber or fall short of the rows stored
       for it, staged plus refused (raw rows counted through base_web__events,
@@ -17,7 +17,7 @@
     - the beginning, when seeds/web_event_types.csv now maps a stored event's
       name differently. -#}
 {% macro web_events_window_start() -%}
-    {%- if not execute or not is_incremental() -%}
+    {%- if not execute or flags.FULL_REFRESH -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set cache = graph.setdefault('customer_intelligence_web_events_window', {}) -%}
@@ -32,7 +32,7 @@
     {%- set staged = adapter.get_relation(this.database, this.schema, 'stg_web__events') -%}
     {%- set refused = adapter.get_relation(this.database, this.schema, 'base_web__events_quarantined') -%}
     {%- if staged is none or refused is none -%}
-        {{ return('0001-01-01') }}
+        {{ return(none) }}
     {%- endif -%}
     {%- set loaded = run_query(
         "select " ~ as_text("max(event_date)") ~ " from " ~ staged
@@ -85,4 +85,15 @@
     ids of rows without a usable time, which only the refused table holds. -#}
 {% macro web_events_window_keys(window_start, undated=false) -%}
     {{ raw_keys_since('web', 'events', 'event_id', 'occurred_at', window_start, undated) }}
+{%- endmacro %}
+
+
+{#- The window start of the calling incremental model: none when it is built
+    whole; '0001-01-01' (everything again) when it exists but the window cannot
+    be resolved (the other table is missing, e.g. after an upgrade). -#}
+{% macro web_events_model_window() -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(web_events_window_start() or '0001-01-01') }}
 {%- endmacro %}

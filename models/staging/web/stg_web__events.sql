@@ -1,29 +1,26 @@
 {#-
   Incremental (docs/scale.md): a daily run decides again only the raw rows whose
-  event id occurs on or after the window start (macros/staging/web_events_window.sql)
-  and replaces those rows; the rest of the table stays as it was. A full refresh
+  event id occurs on or after the window start (base_web__events_in_window,
+  macros/staging/web_events_window.sql) and replaces those rows; the rest of the table stays as it was. A full refresh
   gives the same table. base_web__events_quarantined holds the refused rows of
   the same window.
 -#}
-{%- set window_start = web_events_window_start() -%}
+{%- set window_start = web_events_model_window() -%}
 {{ config(
     materialized=('incremental' if target.type != 'spark' else 'table'),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_incremental_window(
-        web_events_window_start(), 'event_date', 'event_id',
-        web_events_window_keys(web_events_window_start())
+        web_events_model_window(), 'event_date', 'event_id',
+        web_events_window_keys(web_events_model_window())
     ) }}"
 ) }}
 with
 
 base as (
-    select * from {{ ref('base_web__events') }}
-    where
-        quarantine_reason is null
-        {%- if window_start is not none %}
-            and event_id in ({{ web_events_window_keys(window_start) }})
-        {%- endif %}
+    -- depends_on: {{ ref('base_web__events') }}, {{ ref('base_web__events_in_window') }}
+    select * from {{ ref('base_web__events_in_window' if window_start is not none else 'base_web__events') }}
+    where quarantine_reason is null
 ),
 
 event_types as (

@@ -12,35 +12,25 @@
     'search_term', 'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'device_type', 'os',
     'browser', 'country', 'timezone'
 ] -%}
-{%- set window_start = web_events_window_start() -%}
+{%- set window_start = web_events_model_window() -%}
 {{ config(
     materialized=('incremental' if target.type != 'spark' else 'table'),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_incremental_window(
-        web_events_window_start(), 'cast(occurred_at as date)', 'raw_key',
-        web_events_window_keys(web_events_window_start(), undated=true)
+        web_events_model_window(), 'cast(occurred_at as date)', 'raw_key',
+        web_events_window_keys(web_events_model_window(), undated=true)
             ~ ' union all select ' ~ dbt.string_literal('<null>')
     ) }}"
 ) }}
 -- The window is resolved when stg_web__events runs, before either table changes.
--- depends_on: {{ ref('stg_web__events') }}
+-- depends_on: {{ ref('stg_web__events') }}, {{ ref('web_event_types') }}
 with
 
 decided as (
-    {%- if window_start is none %}
-        select * from {{ ref('base_web__events') }}
-        where quarantine_reason is not null
-    {%- else %}
-        -- Two filters the engine can push below the decision's window function (both on its key).
-        select * from {{ ref('base_web__events') }}
-        where
-            quarantine_reason is not null
-            and event_id in ({{ web_events_window_keys(window_start, undated=true) }})
-        union all
-        select * from {{ ref('base_web__events') }}
-        where quarantine_reason is not null and event_id is null
-    {%- endif %}
+    -- depends_on: {{ ref('base_web__events') }}, {{ ref('base_web__events_in_window') }}
+    select * from {{ ref('base_web__events_in_window' if window_start is not none else 'base_web__events') }}
+    where quarantine_reason is not null
 ),
 
 final as (
