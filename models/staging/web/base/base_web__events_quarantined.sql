@@ -7,11 +7,6 @@
   Rows without a usable time or id are decided again on every run: no window
   holds them.
 -#}
-{%- set raw_columns = [
-    'event_id', 'anonymous_id', 'user_id', 'event_name', 'occurred_at', 'page_url', 'product_id',
-    'search_term', 'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'device_type', 'os',
-    'browser', 'country', 'timezone'
-] -%}
 {%- set window_start = web_events_model_window() -%}
 {{ config(
     materialized=('incremental' if target.type != 'spark' else 'table'),
@@ -40,9 +35,23 @@ final as (
         occurred_at,
         quarantine_reason,
         quarantine_detail,
-        {%- for column_name in raw_columns %}
-            raw_{{ column_name }}{{ "," if not loop.last }}
-        {%- endfor %}
+        raw_event_id,
+        raw_anonymous_id,
+        raw_user_id,
+        raw_event_name,
+        raw_occurred_at,
+        raw_page_url,
+        raw_product_id,
+        raw_search_term,
+        raw_referrer,
+        raw_utm_source,
+        raw_utm_medium,
+        raw_utm_campaign,
+        raw_device_type,
+        raw_os,
+        raw_browser,
+        raw_country,
+        raw_timezone
     from decided
 )
 
