@@ -48,12 +48,20 @@
         {{ log("Recomputing all web events: seeds/web_event_types.csv maps a stored event differently.", info=true) }}
         {{ return('0001-01-01') }}
     {%- endif -%}
+    {#- Raw rows are counted on the raw files, with the erasure filter staging applies and its
+        timestamp parse, not through base_web__events: the staging decision (ranking the copies
+        of every key) does not change how many rows a day has, and would cost a full decision. -#}
+    {%- set parsed = parse_timestamp_utc(raw_text(adapter.quote('occurred_at'))) -%}
     {%- set unaccounted_query -%}
         with
 
         raw_days as (
             select cast(occurred_at as date) as event_date, count(*) as row_count
-            from {{ ref('base_web__events') }}
+            from (
+                select {{ parsed }} as occurred_at
+                from {{ raw_source('web', 'events') }}
+                where {{ erasure_keeps_raw('web.events') }}
+            ) as raw_rows
             where occurred_at is not null
             group by cast(occurred_at as date)
         ),
@@ -82,9 +90,38 @@
 
 
 {#- The raw event ids a run decides again (raw_keys_since); `undated` adds the
-    ids of rows without a usable time, which only the refused table holds. -#}
+    ids of rows without a usable time, which only the refused table holds. Read
+    from base_web__events_window_keys, which lists them once per run, when it was
+    built in this invocation for this window; otherwise (that model not selected,
+    or built for another window) from the raw files, as it would list them. -#}
 {% macro web_events_window_keys(window_start, undated=false) -%}
-    {{ raw_keys_since('web', 'events', 'event_id', 'occurred_at', window_start, undated) }}
+    {%- if web_events_window_keys_are_current(window_start) -%}
+        select raw_event_id
+        from {{ ref('base_web__events_window_keys') }}
+        where raw_event_id is not null{% if not undated %} and is_dated{% endif %}
+    {%- else -%}
+        {{ raw_keys_since('web', 'events', 'event_id', 'occurred_at', window_start, undated) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Whether base_web__events_window_keys holds this invocation's keys for
+    `window_start`: it records both on every row it writes, and a marker row
+    (no event id) when the window has no keys. -#}
+{% macro web_events_window_keys_are_current(window_start) -%}
+    {%- if not execute or window_start is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set keys = ref('base_web__events_window_keys') -%}
+    {%- if adapter.get_relation(keys.database, keys.schema, keys.identifier) is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set current_query -%}
+        select count(*)
+        from (select window_start, invocation_id from {{ keys }} limit 1) as written
+        where written.window_start = '{{ window_start }}' and written.invocation_id = '{{ invocation_id }}'
+    {%- endset -%}
+    {{ return(run_query(current_query).columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
 

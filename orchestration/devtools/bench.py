@@ -11,7 +11,13 @@ Takes the generator's own arguments. Reports, side by side in one run (docs/scal
 - the **next day's build**: `dbt build` on the same warehouse as of the latest order date (one
   more day visible), the daily run;
 - their ratios (next day / first, first / floor), the peak memory of each build and the
-  warehouse file's size against the raw files'.
+  warehouse file's size against the raw files';
+- the **graph floor**: the same two builds on GRAPH_FLOOR_CUSTOMERS customers (same seed and
+  faults), generated beside --out. Its next day's build is what a daily run of this graph costs
+  whatever the data (dbt's work per node: about 1,000 models and data tests), so its ratio to
+  the first build at scale is the least next day / first can reach on this machine;
+- where each build's time went: seconds per resource type summed over dbt's threads, and the
+  slowest models (from run_results.json).
 
 "One more day" is made with the as-of date rather than with a second copy of the raw files:
 the first build is computed as of D - 1 (var as_of), so the rows of day D wait in quarantine
@@ -36,6 +42,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -46,6 +53,7 @@ from orchestration.dbt_cli import PROJECT_DIR, DbtWorkspace, dbt_executable
 from orchestration.devtools.owned_folder import ForeignFolderError
 from orchestration.devtools.sample_data import generate
 from orchestration.devtools.sample_data.cli import build_parser, config_from_args
+from orchestration.devtools.sample_data.config import GeneratorConfig
 from orchestration.devtools.sample_data.generator import GenerationSummary
 
 # ru_maxrss is in KiB on Linux (bytes on macOS).
@@ -95,6 +103,34 @@ def model_timings(workspace: DbtWorkspace, names: Sequence[str] = TIMED_MODELS) 
         if name in timings and result.get("unique_id", "").startswith("model."):
             timings[name] = round(float(result.get("execution_time", 0.0)), 1)
     return timings
+
+
+def node_seconds(workspace: DbtWorkspace, slowest: int = 10) -> dict[str, object]:
+    """Where the last dbt run of this workspace spent its time (run_results.json).
+
+    Seconds per resource type (model, test, seed, ...) summed over dbt's threads, node counts,
+    and the slowest models: what to look at first when a build is slower than it should be.
+    """
+    path = workspace.work_dir / "target" / "run_results.json"
+    if not path.exists():
+        return {}
+    results = json.loads(path.read_text(encoding="utf-8")).get("results", [])
+    seconds: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    models: list[tuple[float, str]] = []
+    for result in results:
+        unique_id = result.get("unique_id", "")
+        kind = unique_id.split(".", 1)[0]
+        took = float(result.get("execution_time", 0.0))
+        seconds[kind] = seconds.get(kind, 0.0) + took
+        counts[kind] = counts.get(kind, 0) + 1
+        if kind == "model":
+            models.append((took, unique_id.rsplit(".", 1)[-1]))
+    return {
+        "summed_seconds": {kind: round(total, 1) for kind, total in sorted(seconds.items())},
+        "nodes": dict(sorted(counts.items())),
+        "slowest_models": {name: round(took, 1) for took, name in sorted(models, reverse=True)[:slowest]},
+    }
 
 
 BENCH_MARKER_SUFFIX = ".ciw-bench"
@@ -239,7 +275,33 @@ def bench_dbt_build(workspace: DbtWorkspace, as_of: date, fresh: bool, label: st
         "warehouse_used_mb": warehouse_used_mb(workspace.duckdb_path),
         "log": str(log_file),
         "model_seconds": model_timings(workspace),
+        "node_seconds": node_seconds(workspace),
     }
+
+
+# Customers of the graph floor's data: enough that every model has rows, so every node does
+# its work; small enough that the data costs next to nothing.
+GRAPH_FLOOR_CUSTOMERS = 300
+
+
+def graph_floor(config: GeneratorConfig, root: Path) -> dict[str, object]:
+    """The first and next day's builds on GRAPH_FLOOR_CUSTOMERS customers, under `root`.
+
+    dbt pays per node whatever the data holds (compiling, materialising, testing); the next
+    day's build here is that floor for a daily run of this graph on this machine.
+    """
+    raw = root / "raw"
+    generate(replace(config, customers=GRAPH_FLOOR_CUSTOMERS, out=raw))
+    workspace = DbtWorkspace(
+        raw_path=raw,
+        duckdb_path=root / "warehouse.duckdb",
+        work_dir=root / "dbt",
+        file_format=config.file_format,
+    )
+    latest = latest_order_date(raw, config.file_format)
+    first = bench_dbt_build(workspace, latest - timedelta(days=1), fresh=True, label="first")
+    next_day = bench_dbt_build(workspace, latest, fresh=False, label="next_day")
+    return {"customers": GRAPH_FLOOR_CUSTOMERS, "first_build": first, "next_day_build": next_day}
 
 
 def _ratio(numerator: object, denominator: object, digits: int = 2) -> float | None:
@@ -249,13 +311,23 @@ def _ratio(numerator: object, denominator: object, digits: int = 2) -> float | N
 
 
 def scale_summary(
-    floor: dict[str, object], first: dict[str, object], next_day: dict[str, object], raw_mb: float
+    floor: dict[str, object],
+    first: dict[str, object],
+    next_day: dict[str, object],
+    raw_mb: float,
+    graph: dict[str, object] | None = None,
 ) -> dict[str, object]:
-    """The figures the issue's targets are stated in: ratios of time and of size."""
+    """The figures the issue's targets are stated in: ratios of time and of size.
+
+    graph_floor_over_first: the graph floor's next day's build over the first build at scale,
+    the least next_day_over_first can be on this machine.
+    """
+    graph_next_day = (graph or {}).get("next_day_build") or {}
     return {
         "raw_files_mb": raw_mb,
         "first_over_floor": _ratio(first["elapsed_seconds"], floor["elapsed_seconds"], 1),
         "next_day_over_first": _ratio(next_day["elapsed_seconds"], first["elapsed_seconds"]),
+        "graph_floor_over_first": _ratio(graph_next_day.get("elapsed_seconds"), first["elapsed_seconds"]),
         "warehouse_over_raw_first": _ratio(first["warehouse_mb"], raw_mb),
         "warehouse_over_raw_next_day": _ratio(next_day["warehouse_mb"], raw_mb),
         "warehouse_used_over_raw_next_day": _ratio(next_day.get("warehouse_used_mb"), raw_mb),
@@ -271,6 +343,7 @@ def format_scale_table(
     first: dict[str, object],
     next_day: dict[str, object],
     summary: dict[str, object],
+    graph: dict[str, object] | None = None,
 ) -> str:
     """The side-by-side table `ciw bench` prints."""
 
@@ -286,7 +359,14 @@ def format_scale_table(
     rows = [
         ("raw-scan floor", "-", floor_seconds, 1.0, None, None, None, None, "ok"),
     ]
-    for label, build in (("first build", first), ("next day's build", next_day)):
+    builds = [("first build", first), ("next day's build", next_day)]
+    if graph:
+        customers = graph["customers"]
+        builds += [
+            (f"graph floor: first ({customers:,})", graph["first_build"]),
+            (f"graph floor: next day ({customers:,})", graph["next_day_build"]),
+        ]
+    for label, build in builds:
         rows.append(
             (
                 label,
@@ -326,6 +406,11 @@ def format_scale_table(
         f"first build / floor {cell(summary['first_over_floor'])}; "
         f"warehouse (used blocks) / raw files {cell(summary['warehouse_used_over_raw_next_day'])}"
     )
+    if summary.get("graph_floor_over_first") is not None:
+        lines.append(
+            f"graph floor's next day / first build {cell(summary['graph_floor_over_first'])} "
+            "(the least next day / first can be with this graph on this machine)"
+        )
     return "\n".join(lines)
 
 
@@ -335,6 +420,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-dbt", action="store_true", help="only benchmark the generator")
     parser.add_argument(
         "--skip-generate", action="store_true", help="reuse the data already in --out; only benchmark dbt"
+    )
+    parser.add_argument(
+        "--skip-graph-floor",
+        action="store_true",
+        help=f"do not build the graph floor ({GRAPH_FLOOR_CUSTOMERS} customers) beside --out",
     )
     args = parser.parse_args(argv)
     config = config_from_args(args)
@@ -378,19 +468,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         floor = raw_scan_floor(out, args.file_format)
         first = bench_dbt_build(workspace, latest - timedelta(days=1), fresh=True, label="first")
         next_day = bench_dbt_build(workspace, latest, fresh=False, label="next_day")
-        summary_figures = scale_summary(floor, first, next_day, raw_mb)
+        graph = None if args.skip_graph_floor else graph_floor(config, bench_root / "graph_floor")
+        summary_figures = scale_summary(floor, first, next_day, raw_mb, graph)
         result.update(
             {
                 "raw_scan_floor": floor,
                 "first_build": first,
                 "next_day_build": next_day,
+                "graph_floor": graph,
                 "scale": summary_figures,
             }
         )
         succeeded = bool(first["succeeded"]) and bool(next_day["succeeded"])
-        print(format_scale_table(floor, first, next_day, summary_figures))
+        print(format_scale_table(floor, first, next_day, summary_figures, graph))
         for name, seconds in first["model_seconds"].items():
             print(f"  first build, {name}: {'not run' if seconds is None else f'{seconds}s'}")
+        for label, build in (("first build", first), ("next day's build", next_day)):
+            spent = build["node_seconds"].get("summed_seconds", {})
+            slowest = ", ".join(
+                f"{name} {took}s" for name, took in build["node_seconds"].get("slowest_models", {}).items()
+            )
+            print(f"  {label}, seconds summed over threads: {spent}; slowest models: {slowest}")
 
     path = result_path(args.out)
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

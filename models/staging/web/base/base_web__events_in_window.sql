@@ -7,7 +7,8 @@
   window: the first build, --full-refresh), it holds every raw row.
 -#}
 {{ config(materialized='view') }}
--- The window is resolved from these: depends_on: {{ ref('base_web__events') }}, {{ ref('web_event_types') }}
+-- The window's keys are listed by base_web__events_window_keys; resolved here when that model is
+-- not selected: depends_on: {{ ref('web_event_types') }}, {{ ref('base_web__events_window_keys') }}
 {%- set window_start = web_events_window_start() -%}
 {%- if window_start is none -%}
     {{ web_events_decision() }}
