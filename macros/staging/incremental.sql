@@ -59,8 +59,11 @@
     select {{ raw_text(adapter.quote(key_column)) }}
     from {{ raw_source(source_name, table_name) }}
     where
-        ({{ parsed }} >= cast('{{ start_date }}' as {{ dbt.type_timestamp() }})
-        {%- if undated %} or {{ parsed }} is null{% endif %})
+        {% if undated -%}
+        coalesce({{ parsed }} >= cast('{{ start_date }}' as {{ dbt.type_timestamp() }}), true)
+        {%- else -%}
+        {{ parsed }} >= cast('{{ start_date }}' as {{ dbt.type_timestamp() }})
+        {%- endif %}
         and {{ raw_text(adapter.quote(key_column)) }} is not null
 {%- endmacro %}
 

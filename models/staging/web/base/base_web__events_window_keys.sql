@@ -34,10 +34,8 @@ window_keys as (
     from raw_rows
     where
         raw_event_id is not null
-        and (
-            occurred_at >= cast('{{ window_start or "0001-01-01" }}' as {{ dbt.type_timestamp() }})
-            or occurred_at is null
-        )
+        -- One comparison, not "or occurred_at is null": the parse is what this model costs.
+        and coalesce(occurred_at >= cast('{{ window_start or "0001-01-01" }}' as {{ dbt.type_timestamp() }}), true)
     group by raw_event_id
 ),
 
