@@ -154,3 +154,45 @@ select * from decided
         {{ default__raw_file_name(source_name, table_name) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+  The refused rows of some raw tables as audit.audit__quarantine shows them: one
+  select per table from the model that holds its refused rows (its base view, or
+  the table that stores them), the raw values as JSON, a row id numbered within
+  source, table and raw key. audit__quarantine_stored stores the tables decided
+  again on every run; audit__quarantine adds the tables whose refused rows are
+  stored already (raw_tables()' quarantine_model), so their raw text is stored once.
+-#}
+{% macro quarantine_rows(raws) -%}
+    select
+        {{ dbt.concat([
+            'source_name', "'.'", 'table_name', "':'", 'raw_key', "'#'",
+            as_text('row_number() over (partition by source_name, table_name, raw_key order by quarantine_reason, raw_values)')
+        ]) }} as quarantine_row_id,
+        source_name,
+        table_name,
+        raw_key,
+        quarantine_reason,
+        quarantine_detail,
+        raw_values,
+        {{ as_of_date_literal() }} as as_of_date
+    from (
+        {%- for raw in raws %}
+            select
+                '{{ raw.source }}' as source_name,
+                '{{ raw.table }}' as table_name,
+                raw_key,
+                quarantine_reason,
+                quarantine_detail,
+                {#- Only refused rows pay for the JSON; the column list is the contract's. #}
+                {{ raw_values_json(raw_contract_columns(raw.source, raw.table) if execute else ['x']) }} as raw_values
+            from {{ ref(raw.get('quarantine_model', raw.staging_model | replace('stg_', 'base_', 1))) }}
+            where quarantine_reason is not null
+            {%- if not loop.last %}
+
+                union all
+            {%- endif %}
+        {%- endfor %}
+    ) as quarantined
+{%- endmacro %}

@@ -49,4 +49,7 @@ final as (
     from keyed
 )
 
+-- Lean storage (docs/scale.md): several rows per customer, written in customer_key order so
+-- each stored block holds few keys and compresses them.
 select * from final
+order by customer_key

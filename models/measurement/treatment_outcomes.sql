@@ -113,4 +113,7 @@ final as (
     inner join outcomes on assignments.assignment_key = outcomes.assignment_key
 )
 
+-- Lean storage (docs/scale.md): several rows per customer, written in customer_key order so
+-- each stored block holds few keys and compresses them.
 select * from final
+order by customer_key

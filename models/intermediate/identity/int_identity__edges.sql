@@ -1,6 +1,8 @@
 {#- Links of the person graph (accounts, emails, phones, member ids, guest
     orders) in both directions, plus a self-link per node so one join per
-    round carries a node's own label. Cookies are not in it. -#}
+    round carries a node's own label. Cookies are not in it. Node numbers only
+    (int_identity__nodes maps them to identifiers): label propagation joins on
+    them, and the identifiers as text were most of this table's bytes (docs/scale.md). -#}
 with
 
 observations as (
@@ -31,30 +33,22 @@ links as (
 
 final as (
     select
-        from_node_id,
         from_node_rank,
-        to_node_id,
         to_node_rank
     from links
     union all
     select
-        to_node_id as from_node_id,
         to_node_rank as from_node_rank,
-        from_node_id as to_node_id,
         from_node_rank as to_node_rank
     from links
     union all
     select
-        node_id as from_node_id,
         node_rank as from_node_rank,
-        node_id as to_node_id,
         node_rank as to_node_rank
     from nodes
 )
 
 select distinct
-    from_node_id,
     from_node_rank,
-    to_node_id,
     to_node_rank
 from final

@@ -13,7 +13,8 @@ with
 
 sessions as (
     select
-        session_id,
+        -- The session's id, as journey_events has always shown it (not stored with the sessions).
+        {{ dbt.concat(['customer_key', "'-'", as_text('session_number')]) }} as session_id,
         customer_key,
         ended_at,
         cart_adds_count,

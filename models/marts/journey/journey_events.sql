@@ -121,4 +121,7 @@ final as (
             and {{ journey_in_spell('cast(events.occurred_at as date)') }}
 )
 
+-- Lean storage (docs/scale.md): several rows per customer, written in customer_key order so
+-- each stored block holds few keys and compresses them.
 select * from final
+order by customer_key, occurred_at

@@ -45,4 +45,7 @@ def model(dbt, session):
     scoring = features.filter("observation_role = 'scoring'").order("customer_key").df()
     as_of = as_of_of(features.limit(1).df())
     fits = fit_all(training, as_of, settings) if as_of is not None else []
-    return session.from_df(scores_frame(fits, scoring, settings)).project(sql_projection(SCORES_SCHEMA))
+    scores = session.from_df(scores_frame(fits, scoring, settings)).project(sql_projection(SCORES_SCHEMA))
+    # Lean storage (docs/scale.md): a row per customer and treatment, stored in customer_key
+    # order so each block holds few keys and compresses them.
+    return scores.order("customer_key")

@@ -16,4 +16,7 @@ final as (
     from base
 )
 
+-- Lean storage (docs/scale.md): several changes per customer, written in customer_id order so each stored block
+-- holds few keys and compresses them.
 select * from final
+order by customer_id, changed_at, consent_change_id

@@ -19,4 +19,7 @@ final as (
     from base
 )
 
+-- Lean storage (docs/scale.md): several lines per order, written in order_id order so each stored block
+-- holds few keys and compresses them.
 select * from final
+order by order_id, line_number

@@ -42,4 +42,7 @@ final as (
     from grouped
 )
 
+-- Lean storage (docs/scale.md): several orders per customer, written in customer_id order so each stored block
+-- holds few keys and compresses them.
 select * from final
+order by customer_id, ordered_at, order_id
