@@ -75,7 +75,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 # them from a run's --durations.
 GROUP_SECONDS = {
     "experiment_demo": 450,  # the Dagster demo run, two shape builds, the failing-check run
-    "full_build": 390,  # the 3,000-customer build, the layers' tests on it, journey's two reruns
+    "full_build": 420,  # the 3,000-customer build, the layers' tests on it, journey's two rebuilds
     "erasure_scenario": 220,  # the privacy scenario (two builds) and the sync rebuild
     "test_reruns_e2e": 220,  # four builds (two with data tests): a daily warehouse, its full refresh
     "test_simulation": 165,
