@@ -71,4 +71,7 @@ final as (
     from typed
 )
 
+-- Lean storage (docs/scale.md): the largest table, written by day and cookie so each stored block holds few
+-- days and cookies and compresses them (a third smaller at 100k). A daily run sorts only its window.
 select * from final
+order by event_date, anonymous_id, occurred_at, event_id
