@@ -48,20 +48,15 @@
         {{ log("Recomputing all web events: seeds/web_event_types.csv maps a stored event differently.", info=true) }}
         {{ return('0001-01-01') }}
     {%- endif -%}
-    {#- Raw rows are counted on the raw files, with the erasure filter staging applies and its
-        timestamp parse, not through base_web__events: the staging decision (ranking the copies
-        of every key) does not change how many rows a day has, and would cost a full decision. -#}
-    {%- set parsed = parse_timestamp_utc(raw_text(adapter.quote('occurred_at'))) -%}
+    {#- Raw rows are counted on base_web__event_times (ids and parsed times, the erasure filter
+        applied), not through base_web__events: the staging decision (ranking the copies of every
+        key) does not change how many rows a day has, and would cost a full decision. -#}
     {%- set unaccounted_query -%}
         with
 
         raw_days as (
             select cast(occurred_at as date) as event_date, count(*) as row_count
-            from (
-                select {{ parsed }} as occurred_at
-                from {{ raw_source('web', 'events') }}
-                where {{ erasure_keeps_raw('web.events') }}
-            ) as raw_rows
+            from {{ ref('base_web__event_times') }}
             where occurred_at is not null
             group by cast(occurred_at as date)
         ),

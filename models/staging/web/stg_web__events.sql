@@ -19,7 +19,7 @@ with
 
 base as (
     -- depends_on: {{ ref('base_web__events') }}, {{ ref('base_web__events_in_window') }},
-    -- {{ ref('base_web__events_window_keys') }}
+    -- {{ ref('base_web__events_window_keys') }}, {{ ref('base_web__event_times') }}
     select * from {{ ref('base_web__events_in_window' if window_start is not none else 'base_web__events') }}
     where quarantine_reason is null
 ),

@@ -8,7 +8,8 @@
 -#}
 {{ config(materialized='view') }}
 -- The window's keys are listed by base_web__events_window_keys; resolved here when that model is
--- not selected: depends_on: {{ ref('web_event_types') }}, {{ ref('base_web__events_window_keys') }}
+-- not selected: depends_on: {{ ref('web_event_types') }}, {{ ref('base_web__events_window_keys') }},
+-- {{ ref('base_web__event_times') }}
 {%- set window_start = web_events_window_start() -%}
 {%- if window_start is none -%}
     {{ web_events_decision() }}

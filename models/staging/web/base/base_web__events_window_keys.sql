@@ -11,18 +11,17 @@
   only its marker row.
 -#}
 {{ config(materialized='table') }}
--- The window is resolved from the raw files (with the erasure filter) and the event-type seed,
--- before either incremental table changes:
--- {{ erasure_lineage() }}depends_on: {{ ref('web_event_types') }}
+-- The window is resolved from the raw rows' times and the event-type seed, before either
+-- incremental table changes: depends_on: {{ ref('web_event_types') }}
 {%- set window_start = web_events_window_start() %}
 
 with
 
 raw_rows as (
     select
-        {{ raw_text(adapter.quote('event_id')) }} as raw_event_id,
-        {{ parse_timestamp_utc(raw_text(adapter.quote('occurred_at'))) }} as occurred_at
-    from {{ raw_source('web', 'events') }}
+        raw_event_id,
+        occurred_at
+    from {{ ref('base_web__event_times') }}
     -- Built whole (no window): every row is decided, none is listed.
     where {{ 'true' if window_start is not none else 'false' }}
 ),
