@@ -46,13 +46,12 @@ def pytest_configure(config: pytest.Config) -> None:
         folder = PROJECT_DIR / "target" / f"pytest-{worker}"
         os.environ["DBT_TARGET_PATH"] = str(folder)
         os.environ["DBT_LOG_PATH"] = str(folder / "logs")
-    # The dbt builds of the tests (run_dbt) share parses within a process: a build with the vars
-    # of an earlier one skips dbt's 20 s parse (orchestration/dbt_cli.py, shared_parse_environment).
-    # Always a folder of this process's own: xdist's workers inherit the controller's environment,
-    # and two workers sharing the links would point each other's dbt at the wrong warehouse.
-    shared = tempfile.mkdtemp(prefix=f"ciw-dbt-parse-{worker or 'main'}-")
-    os.environ[SHARED_PARSE_ENV] = shared
-    config.stash[_SHARED_PARSE_KEY] = shared
+    # The dbt builds of the tests (run_dbt) share one parse per process: a build with the vars
+    # of the previous one skips dbt's 20 s parse (orchestration/dbt_cli.py, shared_parse_environment).
+    if not os.environ.get(SHARED_PARSE_ENV):
+        shared = tempfile.mkdtemp(prefix=f"ciw-dbt-parse-{worker or 'main'}-")
+        os.environ[SHARED_PARSE_ENV] = shared
+        config.stash[_SHARED_PARSE_KEY] = shared
 
 
 _SHARED_PARSE_KEY = pytest.StashKey[str]()
