@@ -9,26 +9,15 @@ another process holds it. So every dbt call made here first waits for the file
 (warehouse_lock.wait_until_writable, CIW_LOCK_TIMEOUT_SECONDS), runs dbt again if it still
 lost the race, and turns a lock error it cannot outwait into one line naming the holder.
 `ciw dbt <args>` (main below) is the same for a person at the shell: `make build` uses it.
-
-The test suite builds dozens of small warehouses, and dbt parses the whole project again (about
-20 s) whenever the warehouse path, the raw path or the vars differ from its last parse in a target
-folder. With CIW_DBT_SHARED_PARSE_DIR set (tests/python/conftest.py does, one folder per xdist
-worker), run_dbt reaches every workspace through the same two symbolic links in that folder and
-parses into a target folder there per vars, so builds with the same vars reuse one parse (see
-shared_parse_environment). Outside the test suite nothing sets it: Dagster, the CLI, `make
-bench` and `make simulate` parse as before.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,10 +30,6 @@ from orchestration.warehouse_lock import (
 )
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-SHARED_PARSE_ENV = "CIW_DBT_SHARED_PARSE_DIR"
-# The artifacts run_dbt copies from a shared target folder into the workspace's own, where
-# readers expect them (the benchmark and tests read run results, mf the semantic manifest).
-WORKSPACE_ARTIFACTS = ("run_results.json", "manifest.json", "semantic_manifest.json", "sources.json")
 
 
 @dataclass(frozen=True)
@@ -69,8 +54,7 @@ class DbtWorkspace:
                 "DBT_PROFILES_DIR": str(PROJECT_DIR),
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
                 # Every workspace parses on its own: a shared partial-parse cache would
-                # carry one workspace's raw path into another's manifest (run_dbt can share
-                # one through fixed links instead: shared_parse_environment).
+                # carry one workspace's raw path into another's manifest.
                 "DBT_TARGET_PATH": str(self.work_dir / "target"),
                 "DBT_LOG_PATH": str(self.work_dir / "logs"),
             }
@@ -118,101 +102,16 @@ def run_dbt(args: list[str], workspace: DbtWorkspace) -> subprocess.CompletedPro
     workspace.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     command = [dbt_executable(), *args, "--project-dir", str(PROJECT_DIR)]
     results: list[subprocess.CompletedProcess[str]] = []
-    shared = os.environ.get(SHARED_PARSE_ENV)
 
     def run() -> tuple[int, str]:
-        with shared_parse_environment(workspace, Path(shared), args) if shared else _plain(workspace) as env:
-            done = subprocess.run(
-                command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
-            )
-        if shared:
-            # dbt's messages name the workspace's own raw folder and warehouse, not the links.
-            stdout, stderr = done.stdout, done.stderr
-            for variable, own in (
-                ("CIW_RAW_DATA_PATH", workspace.raw_path),
-                ("CIW_DUCKDB_PATH", workspace.duckdb_path),
-            ):
-                stdout, stderr = (
-                    stdout.replace(env[variable], str(own)),
-                    stderr.replace(env[variable], str(own)),
-                )
-            done = subprocess.CompletedProcess(done.args, done.returncode, stdout, stderr)
+        done = subprocess.run(
+            command, cwd=PROJECT_DIR, env=workspace.environment(), capture_output=True, text=True, check=False
+        )
         results.append(done)
         return done.returncode, done.stdout + done.stderr
 
     outwaiting_locks(workspace.duckdb_path, run)
     return results[-1]
-
-
-@contextmanager
-def _plain(workspace: DbtWorkspace) -> Iterator[dict[str, str]]:
-    yield workspace.environment()
-
-
-def _move_if_present(source: Path, target: Path) -> None:
-    if source.exists():
-        shutil.move(source, target)
-
-
-def _vars_of(args: Sequence[str]) -> str:
-    """The text of dbt's --vars option in `args`; empty without one."""
-    for index, arg in enumerate(args):
-        if arg == "--vars" and index + 1 < len(args):
-            return args[index + 1]
-        if arg.startswith("--vars="):
-            return arg.removeprefix("--vars=")
-    return ""
-
-
-@contextmanager
-def shared_parse_environment(
-    workspace: DbtWorkspace, shared: Path, args: Sequence[str] = ()
-) -> Iterator[dict[str, str]]:
-    """The workspace's environment, with its raw folder and warehouse reached through fixed links.
-
-    dbt re-parses the whole project when the profile (the warehouse path) or the vars change,
-    and bakes the raw path into the sources. Here both paths are the same for every workspace
-    (<folder>/raw and warehouse.duckdb, links to the workspace's own) and the target folder is
-    shared, so a build reuses the parse of the last build with the same vars. One folder per
-    file format (the format is read where the sources are parsed too) and per --vars text (a
-    module that alternates vars, or restores them, parses each set once). One dbt at a time per
-    shared folder (the suite gives each xdist worker its own).
-
-    DuckDB keeps its write-ahead log beside the path it was given: a warehouse's log is moved to
-    the link's side for the run and back after it. The run's artifacts are copied into the
-    workspace's own target folder.
-    """
-    variables = _vars_of(args)
-    key = hashlib.sha1(variables.encode()).hexdigest()[:12] if variables else "no-vars"
-    folder = shared / workspace.file_format / key
-    folder.mkdir(parents=True, exist_ok=True)
-    raw_link, warehouse_link = folder / "raw", folder / "warehouse.duckdb"
-    wal, link_wal = (path.with_name(path.name + ".wal") for path in (workspace.duckdb_path, warehouse_link))
-    for link, target in ((raw_link, workspace.raw_path), (warehouse_link, workspace.duckdb_path)):
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(Path(target).resolve())
-    link_wal.unlink(missing_ok=True)
-    _move_if_present(wal, link_wal)
-    # Another workspace's run results must not pass for this run's.
-    (folder / "target" / "run_results.json").unlink(missing_ok=True)
-    env = workspace.environment()
-    env.update(
-        {
-            "CIW_RAW_DATA_PATH": str(raw_link),
-            "CIW_DUCKDB_PATH": str(warehouse_link),
-            "DBT_TARGET_PATH": str(folder / "target"),
-        }
-    )
-    try:
-        yield env
-    finally:
-        _move_if_present(link_wal, wal)
-        target = workspace.work_dir / "target"
-        target.mkdir(parents=True, exist_ok=True)
-        for name in WORKSPACE_ARTIFACTS:
-            if (folder / "target" / name).exists():
-                shutil.copy2(folder / "target" / name, target / name)
 
 
 def warehouse_path() -> Path:

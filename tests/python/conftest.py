@@ -7,15 +7,13 @@ between tests is safe) into pytest's temporary directory.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from orchestration.dbt_cli import PROJECT_DIR, SHARED_PARSE_ENV
+from orchestration.dbt_cli import PROJECT_DIR
 from orchestration.devtools.sample_data import GeneratorConfig, generate
 
 
@@ -31,7 +29,7 @@ SHARED_BUILDS = ("full_build", "experiment_demo", "erasure_scenario")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Each xdist worker parses the dbt project into a target folder of its own (and one for run_dbt).
+    """Each xdist worker parses the dbt project into a target folder of its own.
 
     Importing the Dagster definitions runs `dbt parse` (orchestration/defs/dbt/project.py); two
     workers parsing into the project's target/ at once would overwrite each other's manifest.
@@ -46,44 +44,26 @@ def pytest_configure(config: pytest.Config) -> None:
         folder = PROJECT_DIR / "target" / f"pytest-{worker}"
         os.environ["DBT_TARGET_PATH"] = str(folder)
         os.environ["DBT_LOG_PATH"] = str(folder / "logs")
-    # The dbt builds of the tests (run_dbt) share one parse per process: a build with the vars
-    # of the previous one skips dbt's 20 s parse (orchestration/dbt_cli.py, shared_parse_environment).
-    if not os.environ.get(SHARED_PARSE_ENV):
-        shared = tempfile.mkdtemp(prefix=f"ciw-dbt-parse-{worker or 'main'}-")
-        os.environ[SHARED_PARSE_ENV] = shared
-        config.stash[_SHARED_PARSE_KEY] = shared
 
 
-_SHARED_PARSE_KEY = pytest.StashKey[str]()
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    shared = config.stash.get(_SHARED_PARSE_KEY, None)
-    if shared:
-        shutil.rmtree(shared, ignore_errors=True)
-        os.environ.pop(SHARED_PARSE_ENV, None)
-
-
-# Seconds a group takes on an idle 2-core machine (from `make test`'s slowest durations, Dec 2026;
-# rescaled by the measured change when builds lost their duplicate data tests and parses,
-# docs/testing.md), only to order the groups: xdist hands them out in collection order to whichever
-# worker is free, so the longest go first and the short ones fill the gaps at the end
-# (longest-processing-time first: the two workers finish within about the last groups' length of
-# each other). A slow module not listed counts as DEFAULT_SLOW_SECONDS; a module without slow
-# tests, as FAST_MODULE_SECONDS. Figures that go stale cost balance, never correctness: update
-# them from a run's --durations.
+# Seconds a group takes on an idle 2-core machine (from `make test`'s slowest durations, Dec 2026),
+# only to order the groups: xdist hands them out in collection order to whichever worker is free,
+# so the longest go first and the short ones fill the gaps at the end (longest-processing-time
+# first: the two workers finish within about the last groups' length of each other). A slow module
+# not listed counts as DEFAULT_SLOW_SECONDS; a module without slow tests, as FAST_MODULE_SECONDS.
+# Figures that go stale cost balance, never correctness: update them from a run's --durations.
 GROUP_SECONDS = {
-    "experiment_demo": 450,  # the Dagster demo run, two shape builds, the failing-check run
-    "full_build": 420,  # the 3,000-customer build, the layers' tests on it, journey's two rebuilds
-    "erasure_scenario": 220,  # the privacy scenario (two builds) and the sync rebuild
-    "test_reruns_e2e": 220,  # four builds (two with data tests): a daily warehouse, its full refresh
-    "test_simulation": 165,
+    "experiment_demo": 470,  # the Dagster demo run, two shape builds, the failing-check run
+    "full_build": 480,  # the 3,000-customer build, the layers' tests on it, journey's two rebuilds
+    "erasure_scenario": 240,  # the privacy scenario (two builds) and the sync rebuild
+    "test_reruns_e2e": 260,  # four builds (two with data tests): a daily warehouse, its full refresh
+    "test_simulation": 180,
+    "test_uplift_planted": 130,
     "test_needs_e2e": 120,
-    "test_uplift_planted": 110,
-    "test_staging_e2e": 75,
+    "test_staging_e2e": 95,
+    "test_identity_e2e": 85,
+    "test_measurement_e2e": 72,
     "test_value_e2e": 68,
-    "test_identity_e2e": 65,
-    "test_measurement_e2e": 55,
 }
 DEFAULT_SLOW_SECONDS = 60
 FAST_MODULE_SECONDS = 5
