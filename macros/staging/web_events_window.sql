@@ -57,7 +57,7 @@
         raw_days as (
             select cast(occurred_at as date) as event_date, count(*) as row_count
             from {{ ref('base_web__event_times') }}
-            where occurred_at is not null
+            where occurred_at is not null and is_kept
             group by cast(occurred_at as date)
         ),
 
